@@ -1,0 +1,88 @@
+/**
+ * API documentation: the OpenAPI document at /swagger/json, generated from the route schemas by
+ * @elysiajs/swagger, and Swagger UI at /swagger served from assets inside the binary (no CDN: it
+ * works in a closed network).
+ */
+import { swagger } from "@elysiajs/swagger";
+import { Elysia } from "elysia";
+// Embedded into the compiled binary by `bun build --compile`.
+import bundlePath from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
+import cssPath from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
+import faviconPath from "swagger-ui-dist/favicon-32x32.png" with { type: "file" };
+import { VERSION } from "../version.ts";
+
+const ASSETS: Readonly<Record<string, readonly [string, string]>> = {
+  "swagger-ui-bundle.js": [bundlePath, "text/javascript; charset=utf-8"],
+  "swagger-ui.css": [cssPath, "text/css; charset=utf-8"],
+  "favicon-32x32.png": [faviconPath, "image/png"],
+};
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>sfu-gateway API</title>
+  <link rel="icon" type="image/png" href="swagger/assets/favicon-32x32.png">
+  <link rel="stylesheet" href="swagger/assets/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="swagger/assets/swagger-ui-bundle.js"></script>
+  <script>
+    window.ui = SwaggerUIBundle({ url: "swagger/json", dom_id: "#swagger-ui", persistAuthorization: false });
+  </script>
+</body>
+</html>`;
+
+const DESCRIPTION = `A gateway between Odoo and several Odoo SFU servers. Odoo calls \`/v1/channel\` with a token
+signed with the gateway key; the gateway picks an SFU, re-signs the same claims with that SFU's key and
+returns the SFU's \`{uuid, url}\`. Browsers then connect to that SFU directly.
+
+To try \`/v1/channel\` here: **Authorize** with a token signed with the gateway key (the demo prints one).`;
+
+export const docsRoutes = () =>
+  new Elysia({ name: "docs-routes" })
+    .use(
+      swagger({
+        path: "/swagger",
+        specPath: "/swagger/json",
+        provider: "swagger-ui",
+        exclude: [/^\/swagger/],
+        documentation: {
+          info: { title: "sfu-gateway", version: VERSION, description: DESCRIPTION },
+          tags: [
+            { name: "Channel", description: "What Odoo calls" },
+            { name: "Health", description: "Liveness and probes" },
+          ],
+          components: {
+            securitySchemes: {
+              odooToken: {
+                type: "http",
+                scheme: "bearer",
+                bearerFormat: "JWT",
+                description:
+                  "HS256 token signed with the gateway key (SFU_GATEWAY_KEY), with `iss` and `exp`. Odoo sends it as `jwt <token>` or `Bearer <token>`; any scheme word is accepted.",
+              },
+            },
+          },
+        },
+      }),
+    )
+    // Replaces the plugin's page, which loads Swagger UI from a CDN, with one that loads it from here.
+    .get("/swagger", () => new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }), {
+      detail: { hide: true },
+    })
+    .get(
+      "/swagger/assets/:name",
+      ({ params }) => {
+        const asset = ASSETS[params.name];
+        if (asset === undefined || !Object.hasOwn(ASSETS, params.name)) {
+          return new Response('{"error":"not found"}', { status: 404, headers: { "content-type": "application/json" } });
+        }
+        return new Response(Bun.file(asset[0]), {
+          headers: { "content-type": asset[1], "cache-control": "public, max-age=86400" },
+        });
+      },
+      { detail: { hide: true } },
+    );
