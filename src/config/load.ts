@@ -162,7 +162,9 @@ export function lineOfTomlError(text: string, error: unknown): string {
   const lines = text.split("\n");
   for (let count = 1; count <= lines.length; count++) {
     try {
-      Bun.TOML.parse(lines.slice(0, count).join("\n"));
+      // Each prefix ends with a newline, as a line of the file does (an unterminated string at the very
+      // end of the text is reported differently).
+      Bun.TOML.parse(`${lines.slice(0, count).join("\n")}\n`);
     } catch (prefixError) {
       if (tomlMessage(prefixError) === message) return ` line ${count}`;
     }

@@ -12,6 +12,7 @@ import { resolveHint } from "../routing/hint.ts";
 import type { Selector } from "../routing/selector.ts";
 import { forwardedFor } from "../upstream/forwarded-for.ts";
 import { splitQuery } from "../upstream/query.ts";
+import type { DeadlineSignals } from "../upstream/deadlines.ts";
 import { callSfu } from "../upstream/sfu-call.ts";
 import { USER_AGENT } from "../version.ts";
 
@@ -22,83 +23,88 @@ export interface ChannelServices {
   /** Signer of each SFU, by SfuNode.index. */
   readonly signers: readonly Hs256Signer[];
   readonly log: Logger;
-}
-
-/** The part of a channel request the handler reads: the request and the peer's address. */
-export interface ChannelRequest {
-  readonly request: Request;
-  readonly peer: string;
+  readonly deadlines: DeadlineSignals;
 }
 
 const JSON_TYPE = { "content-type": "application/json" } as const;
 const LOGGED_ISSUER_LENGTH = 256;
 
-/** Handles one channel request; never throws. */
-export async function handleChannel(services: ChannelServices, { request, peer }: ChannelRequest): Promise<Response> {
-  const started = performance.now();
-  const { config, log } = services;
-  let issuer: string | null = null;
-  let region: string | null = null;
-  let sfu: string | null = null;
-  const answer = (response: Response, error?: string): Response => {
-    log.info("channel", {
-      iss: issuer,
-      region,
-      sfu,
-      status: response.status,
-      ms: Math.round((performance.now() - started) * 100) / 100,
-      ...(error === undefined ? undefined : { error }),
-    });
-    return response;
-  };
-  const fail = (status: number, error: string, extra?: Record<string, unknown>) =>
-    answer(jsonError(status, error, extra), error);
+/** What the log line of one channel request says besides status and time. */
+interface Decision {
+  iss: string | null;
+  region: string | null;
+  sfu: string | null;
+  error: string | null;
+}
 
+/** Handles one channel request and logs it; never throws. */
+export async function handleChannel(services: ChannelServices, request: Request, peer: string): Promise<Response> {
+  const started = performance.now();
+  const decision: Decision = { iss: null, region: null, sfu: null, error: null };
+  const response = await decide(services, request, peer, decision);
+  const fields: Record<string, unknown> = {
+    iss: decision.iss,
+    region: decision.region,
+    sfu: decision.sfu,
+    status: response.status,
+    ms: Math.round((performance.now() - started) * 100) / 100,
+  };
+  if (decision.error !== null) fields.error = decision.error;
+  services.log.info("channel", fields);
+  return response;
+}
+
+function refuse(decision: Decision, status: number, error: string, extra?: Readonly<Record<string, unknown>>): Response {
+  decision.error = error;
+  return jsonError(status, error, extra);
+}
+
+async function decide(services: ChannelServices, request: Request, peer: string, decision: Decision): Promise<Response> {
+  const { config, selector } = services;
   const url = request.url;
   const mark = url.indexOf("?");
   const query = splitQuery(mark < 0 ? "" : url.slice(mark + 1));
-  if ("error" in query) return fail(query.error.startsWith("query string longer") ? 414 : 400, query.error);
+  if ("error" in query) return refuse(decision, query.error.startsWith("query string longer") ? 414 : 400, query.error);
 
   const authorization = request.headers.get("authorization");
-  if (authorization === null) return fail(401, "missing Authorization header");
+  if (authorization === null) return refuse(decision, 401, "missing Authorization header");
   const space = authorization.indexOf(" ");
   if (space <= 0 || space === authorization.length - 1) {
-    return fail(401, "malformed Authorization header: expected '<scheme> <token>', as Odoo sends 'jwt <token>' or 'Bearer <token>'");
+    return refuse(decision, 401, "malformed Authorization header: expected '<scheme> <token>', as Odoo sends 'jwt <token>' or 'Bearer <token>'");
   }
   const verified = services.verifier.verify(authorization.slice(space + 1));
-  if (typeof verified === "string") return fail(401, verified);
+  if (typeof verified === "string") return refuse(decision, 401, verified);
   const iss = verified.claims.iss;
-  if (typeof iss !== "string" || iss === "") return fail(403, "token has no issuer (iss claim)");
-  issuer = iss.length > LOGGED_ISSUER_LENGTH ? `${iss.slice(0, LOGGED_ISSUER_LENGTH)}…` : iss;
+  if (typeof iss !== "string" || iss === "") return refuse(decision, 403, "token has no issuer (iss claim)");
+  decision.iss = iss.length > LOGGED_ISSUER_LENGTH ? `${iss.slice(0, LOGGED_ISSUER_LENGTH)}…` : iss;
 
-  region = resolveHint(services.selector.plans, query.region, query.country);
-  const chosen = services.selector.pick(services.selector.plan(region));
-  if (chosen === undefined) return fail(503, "no SFU is configured");
-  sfu = chosen.address;
+  const region = resolveHint(selector.plans, query.region, query.country);
+  decision.region = region;
+  const sfu = selector.pick(selector.plan(region));
+  if (sfu === undefined) return refuse(decision, 503, "no SFU is configured");
+  decision.sfu = sfu.address;
 
   const outcome = await callSfu({
-    sfu: chosen,
+    sfu,
     query: query.passOn,
-    token: services.signers[chosen.index]!.sign(verified.payload),
+    token: services.signers[sfu.index]!.sign(verified.payload),
     forwardedFor: forwardedFor(peer, request.headers.get("x-forwarded-for"), config.trustProxy),
     deadlineMs: config.deadlineMs,
+    signal: services.deadlines.within(config.deadlineMs),
     userAgent: USER_AGENT,
   });
   if (!outcome.ok) {
-    return fail(outcome.status, outcome.error, {
-      sfu: chosen.address,
-      ...(outcome.sfuStatus === undefined ? undefined : { sfu_status: outcome.sfuStatus }),
-    });
+    const extra = outcome.sfuStatus === undefined ? { sfu: sfu.address } : { sfu: sfu.address, sfu_status: outcome.sfuStatus };
+    return refuse(decision, outcome.status, outcome.error, extra);
   }
-  const { uuid, url: sfuUrl } = outcome.channel;
-  return answer(new Response(JSON.stringify({ uuid, url: sfuUrl }), { headers: JSON_TYPE }));
+  return new Response(JSON.stringify(outcome.channel), { headers: JSON_TYPE });
 }
 
 /** Elysia plugin: the /v1/channel route over the given services. */
 export const channelRoutes = (services: ChannelServices) =>
   new Elysia({ name: "channel-routes" }).get(
     "/v1/channel",
-    ({ request, server }) => handleChannel(services, { request, peer: server?.requestIP(request)?.address ?? "" }),
+    ({ request, server }) => handleChannel(services, request, server?.requestIP(request)?.address ?? ""),
     {
       ...JSON_ONLY,
       query: ChannelQuery,

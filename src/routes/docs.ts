@@ -2,9 +2,12 @@
  * API documentation: the OpenAPI document at /swagger/json, generated from the route schemas by
  * @elysiajs/swagger, and Swagger UI at /swagger served from assets inside the binary (no CDN: it
  * works in a closed network).
+ *
+ * The swagger plugin and what it pulls in cost about 4 MiB of memory and some start-up time, for a
+ * page few ever open: it is loaded on the first request for the document, which it generates from
+ * the very same route plugins the gateway serves, and the document is kept.
  */
-import { swagger } from "@elysiajs/swagger";
-import { Elysia } from "elysia";
+import { type AnyElysia, Elysia } from "elysia";
 // Embedded into the compiled binary by `bun build --compile`.
 import bundlePath from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
 import cssPath from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
@@ -41,14 +44,15 @@ returns the SFU's \`{uuid, url}\`. Browsers then connect to that SFU directly.
 
 To try \`/v1/channel\` here: **Authorize** with a token signed with the gateway key (the demo prints one).`;
 
-export const docsRoutes = () =>
-  new Elysia({ name: "docs-routes" })
+/** Builds the OpenAPI document of the routes `documented()` returns, with the swagger plugin. */
+async function buildDocument(documented: () => AnyElysia): Promise<string> {
+  const { swagger } = await import("@elysiajs/swagger");
+  const app = new Elysia()
     .use(
       swagger({
         path: "/swagger",
         specPath: "/swagger/json",
         provider: "swagger-ui",
-        exclude: [/^\/swagger/],
         documentation: {
           info: { title: "sfu-gateway", version: VERSION, description: DESCRIPTION },
           tags: [
@@ -69,20 +73,37 @@ export const docsRoutes = () =>
         },
       }),
     )
-    // Replaces the plugin's page, which loads Swagger UI from a CDN, with one that loads it from here.
+    .use(documented());
+  const response = await app.handle(new Request("http://localhost/swagger/json"));
+  return response.text();
+}
+
+const JSON_TYPE = { "content-type": "application/json" } as const;
+
+/** Elysia plugin: /swagger (Swagger UI), its assets, and /swagger/json for the routes `documented()` returns. */
+export const docsRoutes = (documented: () => AnyElysia) => {
+  let document: Promise<string> | undefined;
+  return new Elysia({ name: "docs-routes" })
     .get("/swagger", () => new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }), {
       detail: { hide: true },
     })
     .get(
+      "/swagger/json",
+      async () => {
+        document ??= buildDocument(documented);
+        return new Response(await document, { headers: JSON_TYPE });
+      },
+      { detail: { hide: true } },
+    )
+    .get(
       "/swagger/assets/:name",
       ({ params }) => {
-        const asset = ASSETS[params.name];
-        if (asset === undefined || !Object.hasOwn(ASSETS, params.name)) {
-          return new Response('{"error":"not found"}', { status: 404, headers: { "content-type": "application/json" } });
-        }
+        const asset = Object.hasOwn(ASSETS, params.name) ? ASSETS[params.name] : undefined;
+        if (asset === undefined) return new Response('{"error":"not found"}', { status: 404, headers: JSON_TYPE });
         return new Response(Bun.file(asset[0]), {
           headers: { "content-type": asset[1], "cache-control": "public, max-age=86400" },
         });
       },
       { detail: { hide: true } },
     );
+};

@@ -21,5 +21,6 @@ export function parseChannel(body: string): Channel | string {
   if (typeof uuid !== "string" || uuid === "") return "uuid is missing or not a string";
   if (typeof url !== "string" || url === "") return "url is missing or not a string";
   if (!/^https?:\/\/[^/?#\s]+/i.test(url)) return "url is not an http(s) URL";
+  // A fresh object with exactly these two fields: serialised as is for Odoo.
   return { uuid, url };
 }

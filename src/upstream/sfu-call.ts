@@ -26,14 +26,15 @@ export interface SfuRequest {
   readonly token: string;
   readonly forwardedFor: string;
   readonly deadlineMs: number;
+  /** Aborts when the deadline has passed (see DeadlineSignals). */
+  readonly signal: AbortSignal;
   readonly userAgent: string;
 }
 
 /** Calls the SFU and never throws: every failure becomes an SfuOutcome. */
 export async function callSfu(request: SfuRequest): Promise<SfuOutcome> {
-  const { sfu, query, deadlineMs } = request;
+  const { sfu, query, deadlineMs, signal } = request;
   const target = query.length > 0 ? `${sfu.channelUrl}?${query}` : sfu.channelUrl;
-  const signal = AbortSignal.timeout(deadlineMs);
   let response: Response;
   try {
     response = await fetch(target, {
