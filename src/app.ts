@@ -1,38 +1,62 @@
 /**
- * createApp(config) → the Elysia app: the plugins and routes over one validated configuration.
- * No module-level state: tests create as many independent apps as they need.
+ * createApp(gateway) → the Elysia app: the routes over one running gateway. No module-level state:
+ * tests create as many independent gateways and apps as they need.
  */
 import type { Server } from "bun";
 import { Elysia } from "elysia";
-import { Hs256Signer, Hs256Verifier } from "./auth/hs256.ts";
-import type { Config } from "./config/types.ts";
+import type { Gateway } from "./gateway.ts";
 import { jsonError } from "./http/errors.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { routeLabel } from "./observability/metrics.ts";
+import type { Reloader } from "./reload.ts";
+import { adminRoutes } from "./routes/admin.ts";
 import { channelRoutes, handleChannel } from "./routes/channel.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
-import { Selector } from "./routing/selector.ts";
-import { DeadlineSignals } from "./upstream/deadlines.ts";
+import { metricsRoutes, statusRoutes } from "./routes/status.ts";
 
-/** Paths served with GET; another method on them is answered 405. */
-const GET_PATHS = new Set(["/v1/channel", "/health", "/noop", "/v1/noop", "/swagger", "/swagger/json"]);
+/** Paths and the one method each is served with; another method on them is answered 405. */
+const METHODS = new Map([
+  ["/v1/channel", "GET"],
+  ["/health", "GET"],
+  ["/ready", "GET"],
+  ["/noop", "GET"],
+  ["/v1/noop", "GET"],
+  ["/status", "GET"],
+  ["/status/json", "GET"],
+  ["/metrics", "GET"],
+  ["/swagger", "GET"],
+  ["/swagger/json", "GET"],
+  ["/admin/sfus/drain", "POST"],
+  ["/admin/sfus/undrain", "POST"],
+  ["/admin/reload", "POST"],
+  ["/admin/explain", "GET"],
+]);
 
-export interface AppOptions {
-  readonly log?: Logger;
+/** The first validation problem of an Elysia ValidationError, in words. */
+function validationMessage(error: unknown): string {
+  const first = (error as { all?: { path?: string; summary?: string; message?: string }[] }).all?.[0];
+  if (first === undefined) return "invalid request";
+  const where = first.path === undefined || first.path === "" ? "" : ` at ${first.path}`;
+  return `invalid request${where}: ${first.summary ?? first.message ?? "does not match the schema"}`;
 }
 
-export function createApp(config: Config, options: AppOptions = {}) {
-  const log = options.log ?? createLogger();
-  const services = {
-    config,
-    log,
-    verifier: new Hs256Verifier(config.gatewayKeys),
-    selector: new Selector(config.sfus),
-    signers: config.sfus.map((sfu) => new Hs256Signer(sfu.key)),
-    deadlines: new DeadlineSignals(),
-  };
+export interface AppOptions {
+  /** What POST /admin/reload does; without it the route answers that no reload is possible. */
+  readonly reload?: Reloader;
+}
+
+const noReload: Reloader = () => ({ ok: false, problems: ["this gateway was started without a configuration source to reload from"] });
+
+export function createApp(gateway: Gateway, options: AppOptions = {}) {
+  const reload = options.reload ?? noReload;
   // The public API: served, and described by the OpenAPI document.
-  const documented = () => new Elysia().use(healthRoutes()).use(channelRoutes(services));
+  const documented = () =>
+    new Elysia()
+      .use(healthRoutes(gateway))
+      .use(channelRoutes(gateway))
+      .use(statusRoutes(gateway))
+      .use(metricsRoutes(gateway))
+      .use(adminRoutes(gateway, reload));
   return new Elysia({
     serve: {
       maxRequestBodySize: 64 * 1024,
@@ -41,20 +65,26 @@ export function createApp(config: Config, options: AppOptions = {}) {
       // of the same name stays for the OpenAPI document and for app.handle().
       routes: {
         "/v1/channel": {
-          GET: (request: Request, server: Server<unknown>) => handleChannel(services, request, server.requestIP(request)?.address ?? ""),
+          GET: (request: Request, server: Server<unknown>) => handleChannel(gateway, request, server.requestIP(request)?.address ?? ""),
         },
       },
     },
   })
+    .onAfterResponse(({ path, set, responseValue }) => {
+      const status = responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200;
+      gateway.metrics.httpRequest(routeLabel(path), status);
+    })
     .onError(({ code, error, request, path }) => {
       if (code === "NOT_FOUND") {
-        if (GET_PATHS.has(path) && request.method !== "GET") {
-          return jsonError(405, `method ${request.method} is not allowed on ${path}; use GET`, undefined, { allow: "GET" });
+        const method = METHODS.get(path);
+        if (method !== undefined && request.method !== method) {
+          return jsonError(405, `method ${request.method} is not allowed on ${path}; use ${method}`, undefined, { allow: method });
         }
         return jsonError(404, `no route ${path}`);
       }
-      if (code === "VALIDATION" || code === "PARSE") return jsonError(400, "invalid request");
-      log.error("internal-error", { path, message: String((error as Error)?.message ?? error) });
+      if (code === "VALIDATION") return jsonError(400, validationMessage(error));
+      if (code === "PARSE") return jsonError(400, "invalid request: the body could not be parsed");
+      gateway.log.error("internal-error", { path, message: String((error as Error)?.message ?? error) });
       return jsonError(500, "internal error");
     })
     .use(documented())

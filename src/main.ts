@@ -21,14 +21,27 @@ function configProblem(error: unknown): never {
 
 /** A multi-line summary of the configuration, without any key. */
 export function summarise(config: Config, warnings: readonly string[]): string {
+  const { routing } = config;
   const lines = [
     `listen:        ${config.bind}:${config.port}`,
     `gateway keys:  ${config.gatewayKeys.length}`,
     `trust proxy:   ${config.trustProxy ? "yes (incoming X-Forwarded-For kept)" : "no"}`,
-    `SFU deadline:  ${config.deadlineMs} ms`,
+    `SFU deadline:  ${config.deadlineMs} ms (${config.attemptTimeoutMs} ms per attempt, at most ${config.maxAttempts} attempts)`,
+    `health checks: every ${config.healthIntervalMs} ms, up after ${config.healthRise}, down after ${config.healthFall}; eject after ${config.ejectAfter} failed calls`,
+    `strategy:      ${config.strategy}; affinity ${config.affinityTtlMs / 1000} s`,
+    `admin API:     ${config.adminKey === null ? "off" : "on"}`,
     `SFUs (from ${config.sfuSource}): ${config.sfus.length}`,
-    ...config.sfus.map((sfu) => `  - ${sfu.address}  region ${sfu.region ?? "(none)"}`),
+    ...config.sfus.map((sfu) => {
+      const extra = [sfu.capacity === null ? "" : `capacity ${sfu.capacity}`, sfu.weight === 1 ? "" : `weight ${sfu.weight}`].filter(Boolean).join(", ");
+      return `  - ${sfu.address}  region ${sfu.region ?? "(none)"}${extra === "" ? "" : `  ${extra}`}`;
+    }),
   ];
+  if (routing.defaultRegion !== null || routing.byAddress.length > 0 || routing.byIssuer.length > 0) {
+    lines.push("routing:");
+    for (const rule of routing.byIssuer) lines.push(`  - issuer ${rule.pattern} → ${rule.region}`);
+    for (const rule of routing.byAddress) lines.push(`  - address ${rule.cidr.text} → ${rule.region}`);
+    if (routing.defaultRegion !== null) lines.push(`  - default → ${routing.defaultRegion}`);
+  }
   if (warnings.length > 0) lines.push("warnings:", ...warnings.map((warning) => `  - ${warning}`));
   return `${lines.join("\n")}\n`;
 }
@@ -64,9 +77,10 @@ function main(argv: readonly string[], env: Record<string, string | undefined>):
       } catch (error) {
         configProblem(error);
       }
-      const log = createLogger();
+      const log = createLogger(undefined, loaded.config.logLevel);
       for (const warning of loaded.warnings) log.warn("config", { message: warning });
-      serve(loaded.config, log);
+      const read = () => loadConfig({ env, secretsPath: command.secretsPath });
+      serve(loaded.config, log, { read, secretsPath: command.secretsPath });
     }
   }
 }

@@ -1,15 +1,31 @@
-/** Serving one configuration until a signal stops the process. */
+/**
+ * Serving until a signal stops the process: SIGHUP reloads the configuration, SIGTERM/SIGINT stop
+ * gracefully (readiness turns 503, no new connections, requests in flight finish within the stop
+ * time out, exit 0).
+ */
 import { createApp } from "./app.ts";
 import type { Config } from "./config/types.ts";
 import { EXIT_FAILURE, fail } from "./exit.ts";
+import { Gateway } from "./gateway.ts";
 import type { Logger } from "./log.ts";
+import { type ConfigReader, reloader, watchFile } from "./reload.ts";
 import { VERSION } from "./version.ts";
 
+export interface ServeOptions {
+  /** Reads the configuration again, for reloads; without it SIGHUP only logs that it cannot reload. */
+  readonly read?: ConfigReader;
+  /** The secrets file, watched when SFU_GATEWAY_WATCH is on. */
+  readonly secretsPath?: string;
+}
+
 /** Starts serving; a taken port or a bad bind address ends the process with exit code 1. */
-export function serve(config: Config, log: Logger) {
-  const app = createApp(config, { log });
+export function serve(config: Config, log: Logger, options: ServeOptions = {}) {
+  const gateway = new Gateway(config, log);
+  const reload = options.read === undefined ? undefined : reloader(gateway, options.read);
+  const app = createApp(gateway, reload === undefined ? {} : { reload });
   try {
-    app.listen({ hostname: config.bind, port: config.port, development: false });
+    // No port sharing: a second gateway on a taken port must fail, not split the traffic.
+    app.listen({ hostname: config.bind, port: config.port, development: false, reusePort: false });
   } catch (error) {
     const code = (error as { code?: string }).code;
     fail(
@@ -20,20 +36,46 @@ export function serve(config: Config, log: Logger) {
     );
   }
   const server = app.server!;
+  gateway.start();
   log.info("listening", {
     version: VERSION,
     address: `${config.bind}:${server.port}`,
     sfus: config.sfus.length,
     sfu_source: config.sfuSource,
+    strategy: config.strategy,
+    admin_api: config.adminKey !== null,
   });
   for (const sfu of config.sfus) log.info("sfu", { address: sfu.address, region: sfu.region });
-  const stop = (signal: string) => {
-    log.info("stopping", { signal });
-    log.flush();
-    void server.stop(false).then(() => process.exit(0));
-  };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
-  return app;
-}
 
+  process.on("SIGHUP", () => {
+    if (reload === undefined) log.warn("reload-unavailable", { reason: "this gateway has no configuration source to reload from" });
+    else reload("SIGHUP");
+  });
+  if (reload !== undefined && config.watchSecrets && options.secretsPath !== undefined && config.sfuSource !== "SFU_GATEWAY_NODES") {
+    watchFile(options.secretsPath, reload, (message) => log.warn("watch-unavailable", { path: options.secretsPath, message }));
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    gateway.stopping = true;
+    const { stopTimeoutMs } = gateway.runtime.config;
+    log.info("stopping", { signal, inflight: gateway.inflight, timeout_ms: stopTimeoutMs });
+    gateway.stop();
+    // Stop listening; requests in flight go on.
+    const closed = server.stop(false);
+    const deadline = Date.now() + stopTimeoutMs;
+    while (gateway.inflight > 0 && Date.now() < deadline) await Bun.sleep(10);
+    const left = gateway.inflight;
+    if (left > 0) log.warn("stop-timeout", { abandoned: left });
+    void closed;
+    void server.stop(true);
+    log.info("stopped", { signal });
+    log.flush();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
+  return { app, gateway };
+}

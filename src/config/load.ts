@@ -3,28 +3,20 @@
  * Nothing here runs per request. Secrets are read at run time, never bundled into the binary.
  */
 import { readFileSync, statSync } from "node:fs";
+import { buildPlans } from "../routing/plans.ts";
 import { REGION_COORDINATES } from "../routing/regions.ts";
-import { type Env, readFlag, readInteger } from "./env.ts";
+import type { Env } from "./settings.ts";
 import { decodeBase64Key, KeyError, shortKeyWarning } from "./keys.ts";
 import { readNodes } from "./nodes.ts";
-import { type Config, ConfigError, type SfuNode } from "./types.ts";
+import { EMPTY_ROUTING, unservedRuleRegions } from "./routing.ts";
+import { readSettings, SETTINGS } from "./settings.ts";
+import { type Config, ConfigError, type RoutingRules, type SfuNode } from "./types.ts";
 
-export const DEFAULT_PORT = 8071;
-export const DEFAULT_BIND = "0.0.0.0";
+export { ODOO_TIMEOUT_MS } from "./settings.ts";
 export const DEFAULT_SECRETS_PATH = "secrets.toml";
-/** Odoo waits 3 s for /v1/channel; the gateway must answer before that, so its deadline is shorter. */
-export const ODOO_TIMEOUT_MS = 3000;
-export const DEFAULT_DEADLINE_MS = 2500;
 
 /** Every variable the gateway reads; any other SFU_GATEWAY_* variable is reported as a likely typo. */
-export const KNOWN_VARIABLES = [
-  "SFU_GATEWAY_BIND",
-  "SFU_GATEWAY_PORT",
-  "SFU_GATEWAY_KEY",
-  "SFU_GATEWAY_TRUST_PROXY",
-  "SFU_GATEWAY_NODES",
-  "SFU_GATEWAY_DEADLINE_MS",
-] as const;
+export const KNOWN_VARIABLES: readonly string[] = ["SFU_GATEWAY_KEY", "SFU_GATEWAY_NODES", ...SETTINGS.map((spec) => spec.variable)];
 
 export interface LoadOptions {
   readonly env: Env;
@@ -43,40 +35,52 @@ export function loadConfig({ env, secretsPath }: LoadOptions): Loaded {
   const problems: string[] = [];
   const warnings: string[] = [];
   for (const name of Object.keys(env)) {
-    if (name.startsWith("SFU_GATEWAY_") && !(KNOWN_VARIABLES as readonly string[]).includes(name)) {
-      warnings.push(`${name}: unknown variable, ignored (known: ${KNOWN_VARIABLES.join(", ")})`);
+    if (name.startsWith("SFU_GATEWAY_") && !KNOWN_VARIABLES.includes(name)) {
+      warnings.push(`${name}: unknown variable, ignored (see --help for the known ones)`);
     }
   }
-  const bind = env.SFU_GATEWAY_BIND?.trim() || DEFAULT_BIND;
-  if (/\s/.test(bind)) problems.push(`SFU_GATEWAY_BIND: "${bind}" is not an address`);
-  const port = readInteger(env, "SFU_GATEWAY_PORT", DEFAULT_PORT, 0, 65535, problems);
-  const trustProxy = readFlag(env, "SFU_GATEWAY_TRUST_PROXY", problems);
-  const deadlineMs = readInteger(env, "SFU_GATEWAY_DEADLINE_MS", DEFAULT_DEADLINE_MS, 1, ODOO_TIMEOUT_MS - 1, problems, " of milliseconds");
+  const settings = readSettings(env, problems);
   const gatewayKeys = readGatewayKeys(env, problems, warnings);
-  const { sfus, sfuSource } = readSfus(env, secretsPath, problems, warnings);
+  const { sfus, routing, sfuSource } = readSfus(env, secretsPath, problems, warnings);
   if (problems.length > 0) throw new ConfigError(problems);
   if (sfus.length === 0) warnings.push(`${sfuSource}: no SFU configured; every channel request will be answered 503`);
   warnings.push(...regionCaseWarnings(sfus));
-  const config: Config = Object.freeze({ bind, port, trustProxy, deadlineMs, gatewayKeys, sfus, sfuSource });
+  const plans = buildPlans(sfus);
+  for (const region of unservedRuleRegions(routing, (name) => plans.byRegion.has(name))) {
+    warnings.push(`${sfuSource}: routing names region "${region}", which no SFU has and the built-in map does not know: its requests go to any SFU`);
+  }
+  if (settings.strategy === "least-loaded" && sfus.length > 0 && sfus.every((sfu) => sfu.capacity === null)) {
+    warnings.push(`${sfuSource}: least-loaded without any capacity: SFUs are compared by sessions per weight, never seen as full`);
+  }
+  const config: Config = Object.freeze({ ...settings, gatewayKeys, sfus, routing, sfuSource });
   return { config, warnings };
 }
 
+/**
+ * SFU_GATEWAY_KEY: one key, or several separated by commas while Odoo's key is being rotated
+ * (a token signed with any of them is accepted).
+ */
 function readGatewayKeys(env: Env, problems: string[], warnings: string[]): Uint8Array[] {
   const text = env.SFU_GATEWAY_KEY;
   if (text === undefined || text.trim() === "") {
     problems.push("SFU_GATEWAY_KEY: required (the base64 key Odoo signs with, its mail.sfu_server_key)");
     return [];
   }
-  try {
-    const key = decodeBase64Key(text);
-    const warning = shortKeyWarning("SFU_GATEWAY_KEY", key);
-    if (warning !== null) warnings.push(warning);
-    return [key];
-  } catch (error) {
-    if (!(error instanceof KeyError)) throw error;
-    problems.push(`SFU_GATEWAY_KEY: ${error.message}`);
-    return [];
-  }
+  const parts = text.split(",");
+  const keys: Uint8Array[] = [];
+  parts.forEach((part, index) => {
+    const what = parts.length === 1 ? "SFU_GATEWAY_KEY" : `SFU_GATEWAY_KEY (key ${index + 1} of ${parts.length})`;
+    try {
+      const key = decodeBase64Key(part);
+      const warning = shortKeyWarning(what, key);
+      if (warning !== null) warnings.push(warning);
+      keys.push(key);
+    } catch (error) {
+      if (!(error instanceof KeyError)) throw error;
+      problems.push(`${what}: ${error.message}`);
+    }
+  });
+  return keys;
 }
 
 function readSfus(
@@ -84,7 +88,7 @@ function readSfus(
   secretsPath: string,
   problems: string[],
   warnings: string[],
-): { sfus: SfuNode[]; sfuSource: string } {
+): { sfus: SfuNode[]; routing: RoutingRules; sfuSource: string } {
   const json = env.SFU_GATEWAY_NODES;
   if (json !== undefined) {
     const sfuSource = "SFU_GATEWAY_NODES";
@@ -93,21 +97,21 @@ function readSfus(
       parsed = JSON.parse(json);
     } catch (error) {
       problems.push(`${sfuSource}: not valid JSON (${(error as Error).message})`);
-      return { sfus: [], sfuSource };
+      return { sfus: [], routing: EMPTY_ROUTING, sfuSource };
     }
     const result = readNodes(parsed, sfuSource, (index) => `${sfuSource}: sfu[${index}]`);
     problems.push(...result.problems);
     warnings.push(...result.warnings);
-    return { sfus: result.sfus, sfuSource };
+    return { sfus: result.sfus, routing: result.routing, sfuSource };
   }
   const text = readSecretsFile(secretsPath, problems, warnings);
-  if (text === undefined) return { sfus: [], sfuSource: secretsPath };
+  if (text === undefined) return { sfus: [], routing: EMPTY_ROUTING, sfuSource: secretsPath };
   let parsed: unknown;
   try {
     parsed = Bun.TOML.parse(text);
   } catch (error) {
     problems.push(`${secretsPath}${lineOfTomlError(text, error)}: ${tomlMessage(error)}`);
-    return { sfus: [], sfuSource: secretsPath };
+    return { sfus: [], routing: EMPTY_ROUTING, sfuSource: secretsPath };
   }
   const lines = sfuTableLines(text);
   const result = readNodes(parsed, secretsPath, (index) => {
@@ -116,7 +120,7 @@ function readSfus(
   });
   problems.push(...result.problems);
   warnings.push(...result.warnings);
-  return { sfus: result.sfus, sfuSource: secretsPath };
+  return { sfus: result.sfus, routing: result.routing, sfuSource: secretsPath };
 }
 
 function readSecretsFile(path: string, problems: string[], warnings: string[]): string | undefined {

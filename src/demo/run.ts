@@ -3,8 +3,8 @@
  * ready-to-paste request. Nothing to configure; nothing is read from disk.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { readInteger, type Env } from "../config/env.ts";
-import { DEFAULT_DEADLINE_MS, DEFAULT_PORT } from "../config/load.ts";
+import { defaultSettings, type Env, readSettings } from "../config/settings.ts";
+import { EMPTY_ROUTING } from "../config/routing.ts";
 import type { Config, SfuNode } from "../config/types.ts";
 import { EXIT_CONFIG, fail } from "../exit.ts";
 import { createLogger } from "../log.ts";
@@ -17,27 +17,27 @@ const TOKEN_TTL_SECONDS = 3600;
 
 export function runDemo(env: Env): void {
   const problems: string[] = [];
-  const port = readInteger(env, "SFU_GATEWAY_PORT", DEFAULT_PORT, 0, 65535, problems);
-  if (problems.length > 0) fail(EXIT_CONFIG, problems.join("\n"));
-  const bind = env.SFU_GATEWAY_BIND?.trim() || "127.0.0.1";
+  // The demo listens on loopback unless told otherwise; every other setting reads as usual.
+  const settings = readSettings({ SFU_GATEWAY_BIND: "127.0.0.1", ...env }, problems);
+  if (problems.length > 0) fail(EXIT_CONFIG, `configuration error:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
 
   const gatewayKey = randomBytes(32);
   const sfus: SfuNode[] = DEMO_REGIONS.map((region, index) => {
     const key = randomBytes(32);
     const sfu = startDemoSfu({ key: key.toString("base64") });
-    return { index, address: sfu.url, region, key: new Uint8Array(key), channelUrl: `${sfu.url}/v1/channel` };
+    return { index, address: sfu.url, region, key: new Uint8Array(key), channelUrl: `${sfu.url}/v1/channel`, capacity: 100, weight: 1 };
   });
   const config: Config = Object.freeze({
-    bind,
-    port,
-    trustProxy: false,
-    deadlineMs: DEFAULT_DEADLINE_MS,
+    ...defaultSettings(),
+    ...settings,
     gatewayKeys: [new Uint8Array(gatewayKey)],
     sfus,
+    routing: EMPTY_ROUTING,
     sfuSource: "demo",
   });
-  const app = serve(config, createLogger());
+  const { app } = serve(config, createLogger(undefined, config.logLevel));
 
+  const bind = config.bind;
   const host = bind === "0.0.0.0" || bind === "::" ? "127.0.0.1" : bind.includes(":") ? `[${bind}]` : bind;
   const base = `http://${host}:${app.server!.port}`;
   // The claims Odoo sends (iss = "<web.base.url>:channel:<id>", key = its sfu_local_key), signed as Odoo signs.
@@ -54,7 +54,8 @@ Ask for a channel the way Odoo does (the token is valid for one hour):
 
   curl -s -H 'Authorization: jwt ${token}' '${base}/v1/channel?region=eu-west'
 
-Swagger UI: ${base}/swagger  (Authorize with the token above)
+Swagger UI:  ${base}/swagger  (Authorize with the token above)
+Status page: ${base}/status
 Stop with Ctrl-C.
 
 `);

@@ -1,66 +1,85 @@
 /**
- * GET /v1/channel: parse → verify → select → re-sign → forward → answer.
- * Everything it needs is built once per configuration and passed in (ChannelServices).
+ * GET /v1/channel: parse → verify → hint → select → forward (with failover) → answer.
+ * Everything it needs comes from the gateway's current runtime, taken once per request.
  */
 import { Elysia } from "elysia";
-import type { Hs256Signer, Hs256Verifier } from "../auth/hs256.ts";
-import type { Config } from "../config/types.ts";
+import type { ChannelResult, Gateway, Runtime } from "../gateway.ts";
+import type { SfuState } from "../fleet/sfu-state.ts";
 import { jsonError } from "../http/errors.ts";
+import { requestIdOf } from "../http/request-id.ts";
 import { ChannelAnswer, ChannelQuery, ErrorBody, JSON_ONLY } from "../http/schemas.ts";
-import type { Logger } from "../log.ts";
-import { resolveHint } from "../routing/hint.ts";
-import type { Selector } from "../routing/selector.ts";
+import { type Hint, resolveHint } from "../routing/hint.ts";
+import { callWithFailover, lastFailure } from "../upstream/failover.ts";
 import { forwardedFor } from "../upstream/forwarded-for.ts";
 import { splitQuery } from "../upstream/query.ts";
-import type { DeadlineSignals } from "../upstream/deadlines.ts";
 import { callSfu } from "../upstream/sfu-call.ts";
-import { USER_AGENT } from "../version.ts";
 
-export interface ChannelServices {
-  readonly config: Config;
-  readonly verifier: Hs256Verifier;
-  readonly selector: Selector;
-  /** Signer of each SFU, by SfuNode.index. */
-  readonly signers: readonly Hs256Signer[];
-  readonly log: Logger;
-  readonly deadlines: DeadlineSignals;
-}
-
-const JSON_TYPE = { "content-type": "application/json" } as const;
 const LOGGED_ISSUER_LENGTH = 256;
+/** Seconds a caller is told to wait when no SFU is usable: about one health-check round. */
+const RETRY_AFTER_SECONDS = 5;
 
 /** What the log line of one channel request says besides status and time. */
 interface Decision {
   iss: string | null;
-  region: string | null;
+  hint: Hint | null;
   sfu: string | null;
+  attempts: number;
+  coalesced: boolean;
   error: string | null;
 }
 
-/** Handles one channel request and logs it; never throws. */
-export async function handleChannel(services: ChannelServices, request: Request, peer: string): Promise<Response> {
+/** Handles one channel request, logs it and counts it; never throws. */
+export async function handleChannel(gateway: Gateway, request: Request, peer: string): Promise<Response> {
   const started = performance.now();
-  const decision: Decision = { iss: null, region: null, sfu: null, error: null };
-  const response = await decide(services, request, peer, decision);
+  const runtime = gateway.runtime;
+  const requestId = requestIdOf(request);
+  const decision: Decision = { iss: null, hint: null, sfu: null, attempts: 0, coalesced: false, error: null };
+  gateway.inflight++;
+  let response: Response;
+  try {
+    response = await decide(gateway, runtime, request, peer, requestId, decision);
+  } catch (error) {
+    // Nothing above is meant to throw; if it does, the caller still gets JSON and the process lives on.
+    gateway.log.error("internal-error", { request_id: requestId, path: "/v1/channel", message: String((error as Error)?.message ?? error) });
+    decision.error = "internal error";
+    response = jsonError(500, "internal error");
+  } finally {
+    gateway.inflight--;
+  }
+  response.headers.set("x-request-id", requestId);
+  const status = response.status;
   const fields: Record<string, unknown> = {
+    request_id: requestId,
     iss: decision.iss,
-    region: decision.region,
+    region: decision.hint?.region ?? null,
     sfu: decision.sfu,
-    status: response.status,
+    status,
     ms: Math.round((performance.now() - started) * 100) / 100,
   };
+  if (decision.hint !== null && decision.hint.source !== "region") fields.region_from = decision.hint.source;
+  if (decision.attempts > 1) fields.attempts = decision.attempts;
+  if (decision.coalesced) fields.coalesced = true;
   if (decision.error !== null) fields.error = decision.error;
-  services.log.info("channel", fields);
+  gateway.log.info("channel", fields);
+  gateway.metrics.httpRequest("/v1/channel", status);
+  gateway.metrics.channelRequest(decision.hint?.region ?? null, decision.sfu, status);
   return response;
 }
 
-function refuse(decision: Decision, status: number, error: string, extra?: Readonly<Record<string, unknown>>): Response {
+function refuse(decision: Decision, status: number, error: string): Response {
   decision.error = error;
-  return jsonError(status, error, extra);
+  return jsonError(status, error);
 }
 
-async function decide(services: ChannelServices, request: Request, peer: string, decision: Decision): Promise<Response> {
-  const { config, selector } = services;
+async function decide(
+  gateway: Gateway,
+  runtime: Runtime,
+  request: Request,
+  peer: string,
+  requestId: string,
+  decision: Decision,
+): Promise<Response> {
+  const { config } = runtime;
   const url = request.url;
   const mark = url.indexOf("?");
   const query = splitQuery(mark < 0 ? "" : url.slice(mark + 1));
@@ -72,39 +91,95 @@ async function decide(services: ChannelServices, request: Request, peer: string,
   if (space <= 0 || space === authorization.length - 1) {
     return refuse(decision, 401, "malformed Authorization header: expected '<scheme> <token>', as Odoo sends 'jwt <token>' or 'Bearer <token>'");
   }
-  const verified = services.verifier.verify(authorization.slice(space + 1));
+  const verified = runtime.verifier.verify(authorization.slice(space + 1));
   if (typeof verified === "string") return refuse(decision, 401, verified);
   const iss = verified.claims.iss;
   if (typeof iss !== "string" || iss === "") return refuse(decision, 403, "token has no issuer (iss claim)");
   decision.iss = iss.length > LOGGED_ISSUER_LENGTH ? `${iss.slice(0, LOGGED_ISSUER_LENGTH)}…` : iss;
 
-  const region = resolveHint(selector.plans, query.region, query.country);
-  decision.region = region;
-  const sfu = selector.pick(selector.plan(region));
-  if (sfu === undefined) return refuse(decision, 503, "no SFU is configured");
-  decision.sfu = sfu.address;
-
-  const outcome = await callSfu({
-    sfu,
-    query: query.passOn,
-    token: services.signers[sfu.index]!.sign(verified.payload),
-    forwardedFor: forwardedFor(peer, request.headers.get("x-forwarded-for"), config.trustProxy),
-    deadlineMs: config.deadlineMs,
-    signal: services.deadlines.within(config.deadlineMs),
-    userAgent: USER_AGENT,
-  });
-  if (!outcome.ok) {
-    const extra = outcome.sfuStatus === undefined ? { sfu: sfu.address } : { sfu: sfu.address, sfu_status: outcome.sfuStatus };
-    return refuse(decision, outcome.status, outcome.error, extra);
-  }
-  return new Response(JSON.stringify(outcome.channel), { headers: JSON_TYPE });
+  const hint = resolveHint(runtime.selector.plans, config.routing, query, iss, peer);
+  decision.hint = hint;
+  const xff = forwardedFor(peer, request.headers.get("x-forwarded-for"), config.trustProxy);
+  // Identical requests in flight share one upstream call: same issuer, route, query and caller.
+  const key = `${iss}\u0000${hint?.region ?? ""}\u0000${query.passOn}\u0000${xff}`;
+  const { result, joined } = gateway.coalescer.run(key, () =>
+    forward(gateway, runtime, { iss, region: hint?.region ?? null, passOn: query.passOn, payload: verified.payload, xff, requestId }),
+  );
+  if (joined) gateway.metrics.coalesced();
+  const outcome = await result;
+  decision.coalesced = joined;
+  decision.sfu = outcome.sfu;
+  decision.attempts = joined ? 0 : outcome.attempts;
+  decision.error = outcome.error;
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (outcome.retryAfter !== undefined) headers["retry-after"] = String(outcome.retryAfter);
+  return new Response(outcome.body, { status: outcome.status, headers });
 }
 
-/** Elysia plugin: the /v1/channel route over the given services. */
-export const channelRoutes = (services: ChannelServices) =>
+interface Forward {
+  readonly iss: string;
+  readonly region: string | null;
+  readonly passOn: string;
+  readonly payload: string;
+  readonly xff: string;
+  readonly requestId: string;
+}
+
+/** Picks the SFUs to try, calls them in turn, pins the issuer to the one that answers. */
+async function forward(gateway: Gateway, runtime: Runtime, request: Forward): Promise<ChannelResult> {
+  const { config, fleet, selector } = runtime;
+  const { affinity, metrics } = gateway;
+  const now = Date.now();
+  const pinnedAddress = affinity.get(request.iss, now);
+  const pinned = pinnedAddress === null ? null : (fleet.get(pinnedAddress) ?? null);
+  const candidates = selector.candidates(selector.plan(request.region), request.iss, pinned, config.maxAttempts, now);
+  if (candidates.length === 0) {
+    const error = fleet.states.length === 0 ? "no SFU is configured" : "no SFU is usable: every SFU is down or draining";
+    return { status: 503, body: JSON.stringify({ error }), retryAfter: RETRY_AFTER_SECONDS, sfu: null, attempts: 0, error };
+  }
+
+  const callOne = async (sfu: SfuState, timeoutMs: number, signal: AbortSignal) => {
+    const started = performance.now();
+    const outcome = await callSfu({
+      sfu: sfu.node,
+      query: request.passOn,
+      token: sfu.signer.sign(request.payload),
+      forwardedFor: request.xff,
+      requestId: request.requestId,
+      timeoutMs,
+      signal,
+    });
+    metrics.upstream(sfu.address, outcome.ok ? "ok" : outcome.kind, (performance.now() - started) / 1000);
+    return outcome;
+  };
+  const result = await callWithFailover(candidates, callOne, config, {
+    fleet,
+    budget: gateway.budget,
+    deadlines: gateway.deadlines,
+    onRetry: (from) => metrics.retry(from.address),
+  });
+  if (result.stoppedBy === "retry-budget") metrics.retryBudgetSpent();
+  const attempts = result.attempts.length;
+  const last = result.last!;
+  if (last.outcome.ok) {
+    if (attempts > 1) metrics.failover();
+    if (last.sfu !== pinned) last.sfu.provisionalChannels++;
+    affinity.pin(request.iss, last.sfu.address);
+    return { status: 200, body: JSON.stringify(last.outcome.channel), sfu: last.sfu.address, attempts, error: null };
+  }
+  const failure = lastFailure(result)!;
+  const body: Record<string, unknown> = { error: failure.error, sfu: last.sfu.address };
+  if (failure.sfuStatus !== undefined) body.sfu_status = failure.sfuStatus;
+  if (attempts > 1) body.attempts = result.attempts.map((attempt) => ({ sfu: attempt.sfu.address, error: (attempt.outcome as { error: string }).error }));
+  if (result.stoppedBy === "retry-budget") body.retry = "not retried further: the retry budget is spent";
+  return { status: failure.status, body: JSON.stringify(body), sfu: last.sfu.address, attempts, error: failure.error };
+}
+
+/** Elysia plugin: the /v1/channel route over the given gateway (documented; served by Bun's router too). */
+export const channelRoutes = (gateway: Gateway) =>
   new Elysia({ name: "channel-routes" }).get(
     "/v1/channel",
-    ({ request, server }) => handleChannel(services, request, server?.requestIP(request)?.address ?? ""),
+    ({ request, server }) => handleChannel(gateway, request, server?.requestIP(request)?.address ?? ""),
     {
       ...JSON_ONLY,
       query: ChannelQuery,
@@ -123,13 +198,16 @@ export const channelRoutes = (services: ChannelServices) =>
         summary: "Get a channel on an SFU",
         description: [
           "What Odoo calls (`mail.sfu_server_url` + `/v1/channel`). The caller's HS256 token, signed with the gateway key,",
-          "is verified (`exp` required, no clock leeway); an SFU is chosen by region; the same claims are re-signed with",
-          "that SFU's key and the request is forwarded with the query minus `region` and `country`.",
+          "is verified (`exp` required, no clock leeway). The region comes from `region`, else `country`, else the caller",
+          "rules of the configuration (issuer host, caller address, default region). An issuer already seen goes to the SFU",
+          "that created its channel; a new one to the SFU the strategy picks among the usable SFUs of the region, then of the",
+          "nearest regions. The same claims are re-signed with that SFU's key and the request is forwarded with the query",
+          "minus `region` and `country`; when the SFU fails, the next candidate is tried within the deadline.",
           "The answer is the SFU's `{uuid, url}`, where `url` is the SFU's own address.",
           "",
           "Errors: 400 bad query, 401 missing/invalid/expired token, 403 token without `iss`, 414 query too long,",
-          "502 SFU unreachable or answered an error or an invalid body (`sfu_status` holds its status), 503 no SFU,",
-          "504 the SFU did not answer within the deadline.",
+          "502 SFU unreachable or answered an error or an invalid body (`sfu_status` holds its status, `attempts` every SFU tried),",
+          "503 no SFU usable (with `Retry-After`), 504 the SFU did not answer in time.",
         ].join("\n"),
         security: [{ odooToken: [] }],
       },

@@ -57,7 +57,9 @@ async function buildDocument(documented: () => AnyElysia): Promise<string> {
           info: { title: "sfu-gateway", version: VERSION, description: DESCRIPTION },
           tags: [
             { name: "Channel", description: "What Odoo calls" },
-            { name: "Health", description: "Liveness and probes" },
+            { name: "Health", description: "Liveness, readiness and probes" },
+            { name: "Status", description: "The SFUs' state, the status page and Prometheus metrics" },
+            { name: "Admin", description: "Drain, reload, explain: needs SFU_GATEWAY_ADMIN_KEY (off without it)" },
           ],
           components: {
             securitySchemes: {
@@ -67,6 +69,11 @@ async function buildDocument(documented: () => AnyElysia): Promise<string> {
                 bearerFormat: "JWT",
                 description:
                   "HS256 token signed with the gateway key (SFU_GATEWAY_KEY), with `iss` and `exp`. Odoo sends it as `jwt <token>` or `Bearer <token>`; any scheme word is accepted.",
+              },
+              adminKey: {
+                type: "http",
+                scheme: "bearer",
+                description: "The admin key (SFU_GATEWAY_ADMIN_KEY), sent as `Authorization: Bearer <key>`.",
               },
             },
           },

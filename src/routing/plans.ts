@@ -8,8 +8,10 @@ import { REGION_COORDINATES, regionsByDistance } from "./regions.ts";
 
 /** SFUs that are equally good for a hint; a request is spread over a tier by round-robin. */
 export interface Tier {
-  /** Dense id (0..tierCount-1), for per-tier state such as a round-robin index. */
+  /** Dense id (0..tiers.length-1), for per-tier state such as a round-robin turn. */
   readonly id: number;
+  /** Names the tier by its region and members: the same tier in the next configuration has the same key. */
+  readonly key: string;
   /** The region these SFUs are in, or null for "any other SFU". */
   readonly region: string | null;
   readonly sfus: readonly SfuNode[];
@@ -26,17 +28,17 @@ export interface Plans {
   readonly byRegion: ReadonlyMap<string, Plan>;
   /** The plan for a request without a usable hint: every SFU, one tier. */
   readonly any: Plan;
-  /** How many distinct tiers the plans share. */
-  readonly tierCount: number;
+  /** Every distinct tier the plans share, by id. */
+  readonly tiers: readonly Tier[];
 }
 
 export function buildPlans(sfus: readonly SfuNode[]): Plans {
   const tiers = new Map<string, Tier>();
   const tier = (region: string | null, members: readonly SfuNode[]): Tier => {
-    const key = `${region ?? ""}\u0000${members.map((sfu) => sfu.index).join(",")}`;
+    const key = `${region ?? "*"} ${members.map((sfu) => sfu.address).join(" ")}`;
     let found = tiers.get(key);
     if (found === undefined) {
-      found = Object.freeze({ id: tiers.size, region, sfus: Object.freeze([...members]) });
+      found = Object.freeze({ id: tiers.size, key, region, sfus: Object.freeze([...members]) });
       tiers.set(key, found);
     }
     return found;
@@ -55,5 +57,5 @@ export function buildPlans(sfus: readonly SfuNode[]): Plans {
     if (rest.length > 0) planned.push(tier(null, rest));
     byRegion.set(hint, Object.freeze({ hint, tiers: Object.freeze(planned) }));
   }
-  return { byRegion, any, tierCount: tiers.size };
+  return { byRegion, any, tiers: [...tiers.values()] };
 }

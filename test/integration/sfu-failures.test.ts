@@ -12,8 +12,9 @@ afterAll(async () => {
   for (const stop of stops) await stop();
 });
 
+/** One SFU and no health monitor: each request reaches the SFU, whatever state it is in. */
 function gatewayFor(address: string, env: Record<string, string> = {}): TestGateway {
-  const gateway = startGateway([{ address, key: newKey() }], env);
+  const gateway = startGateway([{ address, key: newKey() }], env, { noMonitor: true });
   stops.push(() => gateway.stop());
   return gateway;
 }

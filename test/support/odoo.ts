@@ -8,7 +8,11 @@ import { odooToken } from "../../src/demo/odoo-token.ts";
 export { odooToken };
 
 /** Claims of the variant: A (legacy, iss only), B (sfu_local_key), C (derived per-channel key). */
-export function odooClaims(variant: "A" | "B" | "C", channelId = 42): Record<string, unknown> {
+/** A channel id no other test request uses, so that each request is a new issuer unless a test says otherwise. */
+let nextChannelId = 1000;
+export const freshChannelId = () => nextChannelId++;
+
+export function odooClaims(variant: "A" | "B" | "C", channelId = freshChannelId()): Record<string, unknown> {
   const iss = `https://db.example.com:channel:${channelId}`;
   if (variant === "A") return { iss };
   if (variant === "B") return { iss, key: randomUUID() };

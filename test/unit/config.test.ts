@@ -221,3 +221,66 @@ key = "${SFU_KEY}"
     expect(lineOfTomlError(text, error)).toBe(" line 2");
   });
 });
+
+describe("capacity, weight, routing and several gateway keys", () => {
+  test("capacity and weight are read per SFU; weight defaults to 1", () => {
+    const { config } = loadConfig({
+      env: { ...base, SFU_GATEWAY_NODES: nodes([{ address: "http://a", key: SFU_KEY, capacity: 300, weight: 2.5 }, { address: "http://b", key: SFU_KEY }]) },
+      secretsPath: "",
+    });
+    expect(config.sfus.map((sfu) => [sfu.capacity, sfu.weight])).toEqual([
+      [300, 2.5],
+      [null, 1],
+    ]);
+  });
+
+  test.each([
+    [{ capacity: 0 }, '"capacity" must be a positive whole number'],
+    [{ capacity: 1.5 }, '"capacity" must be a positive whole number'],
+    [{ capacity: "100" }, '"capacity" must be a positive whole number'],
+    [{ weight: -1 }, '"weight" must be a positive number'],
+  ])("%p → %s", (extra, message) => {
+    expect(problemsOf({ ...base, SFU_GATEWAY_NODES: nodes([{ address: "http://a", key: SFU_KEY, ...extra }]) }).join("\n")).toContain(message);
+  });
+
+  test("SFU_GATEWAY_KEY takes several keys separated by commas; each bad one is named", () => {
+    const other = newKey();
+    const { config } = loadConfig({ env: { ...base, SFU_GATEWAY_KEY: `${KEY}, ${other}` }, secretsPath: "" });
+    expect(config.gatewayKeys.length).toBe(2);
+    expect(problemsOf({ ...base, SFU_GATEWAY_KEY: `${KEY},%%` }).join("\n")).toContain("SFU_GATEWAY_KEY (key 2 of 2): is not base64");
+  });
+
+  test("routing rules in the secrets file", () => {
+    const path = secretsFile(
+      "routing.toml",
+      `[routing]
+default_region = "eu-west"
+[routing.by_address]
+"10.1.0.0/16" = "us-east"
+[routing.by_issuer]
+"*.EU.example.com" = "eu-west"
+
+[[sfu]]
+address = "http://10.0.0.1:8070"
+region = "eu-west"
+key = "${SFU_KEY}"
+capacity = 200
+`,
+    );
+    const { config } = loadConfig({ env: { SFU_GATEWAY_KEY: KEY }, secretsPath: path });
+    expect(config.routing.defaultRegion).toBe("eu-west");
+    expect(config.routing.byAddress.map((rule) => [rule.cidr.text, rule.region])).toEqual([["10.1.0.0/16", "us-east"]]);
+    expect(config.routing.byIssuer).toEqual([{ pattern: "*.eu.example.com", region: "eu-west" }]);
+    expect(config.sfus[0]!.capacity).toBe(200);
+  });
+
+  test("a routing problem names the file and the entry; an unserved region warns", () => {
+    const path = secretsFile("bad-routing.toml", `[routing.by_address]\n"10.1.0.1/16" = "us-east"\n`);
+    expect(problemsOf({ SFU_GATEWAY_KEY: KEY }, path).join("\n")).toContain(`${path}: routing.by_address."10.1.0.1/16": "10.1.0.1/16" has bits set`);
+    const { warnings } = loadConfig({
+      env: { ...base, SFU_GATEWAY_NODES: JSON.stringify({ sfu: [{ address: "http://a", key: SFU_KEY }], routing: { default_region: "mars" } }) },
+      secretsPath: "",
+    });
+    expect(warnings.join("\n")).toContain('routing names region "mars"');
+  });
+});

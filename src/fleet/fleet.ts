@@ -1,0 +1,101 @@
+/**
+ * The SFUs of one configuration and what happens to them: probe results, channel-call outcomes,
+ * drain. A reload builds a new Fleet from the previous one: an SFU whose address stays keeps its
+ * state object (health, drain, counters, load); one whose key changed starts its health over.
+ */
+import type { SfuNode } from "../config/types.ts";
+import { Hs256Signer } from "../auth/hs256.ts";
+import { type HealthEvent, type HealthRules, initialHealth, nextHealth } from "./health.ts";
+import { type LoadReport, type ProbeResult, SfuState } from "./sfu-state.ts";
+
+export interface StateChange {
+  readonly sfu: SfuState;
+  readonly from: "up" | "down";
+  readonly to: "up" | "down";
+  readonly reason: string;
+}
+
+export type ChangeListener = (change: StateChange) => void;
+
+const sameKey = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((byte, i) => byte === b[i]);
+
+export class Fleet {
+  /** In configuration order: `states[node.index]`. */
+  readonly states: readonly SfuState[];
+  readonly #byAddress: ReadonlyMap<string, SfuState>;
+  readonly #rules: HealthRules;
+  readonly #onChange: ChangeListener;
+
+  constructor(nodes: readonly SfuNode[], rules: HealthRules, onChange: ChangeListener, previous: Fleet | null = null, now = Date.now()) {
+    this.#rules = rules;
+    this.#onChange = onChange;
+    this.states = nodes.map((node) => {
+      const kept = previous?.get(node.address);
+      if (kept === undefined) return new SfuState(node, now);
+      if (!sameKey(kept.node.key, node.key)) {
+        kept.signer = new Hs256Signer(node.key);
+        kept.health = initialHealth(now, "key changed by a reload; not probed yet");
+      }
+      kept.node = node;
+      return kept;
+    });
+    this.#byAddress = new Map(this.states.map((state) => [state.address, state]));
+  }
+
+  get(address: string): SfuState | undefined {
+    return this.#byAddress.get(address);
+  }
+
+  get usableCount(): number {
+    let count = 0;
+    for (const state of this.states) if (state.usable) count++;
+    return count;
+  }
+
+  #apply(state: SfuState, event: HealthEvent, now: number): void {
+    const before = state.health;
+    const after = nextHealth(before, event, this.#rules, now);
+    if (after === before) return;
+    state.health = after;
+    if (after.state !== before.state) this.#onChange({ sfu: state, from: before.state, to: after.state, reason: after.reason });
+  }
+
+  recordProbe(state: SfuState, result: ProbeResult): void {
+    state.lastProbe = result;
+    this.#apply(state, result.ok ? { kind: "probe", ok: true } : { kind: "probe", ok: false, error: result.error ?? "failed" }, result.at);
+  }
+
+  /** A channel call that reached an answer by the SFU's doing: success, or a failure that is its fault. */
+  recordCall(state: SfuState, error: string | null, now = Date.now()): void {
+    state.requests++;
+    if (error === null) {
+      this.#apply(state, { kind: "call", ok: true }, now);
+      return;
+    }
+    state.failures++;
+    state.lastError = { at: now, message: error };
+    this.#apply(state, { kind: "call", ok: false, error }, now);
+  }
+
+  /** A channel call whose failure was the caller's (a 4xx the SFU gave for the request itself). */
+  recordCallerError(state: SfuState): void {
+    state.requests++;
+  }
+
+  recordLoad(state: SfuState, load: LoadReport): void {
+    state.load = load;
+    state.lastStatsError = null;
+    state.provisionalChannels = 0;
+  }
+
+  recordStatsError(state: SfuState, error: string): void {
+    state.lastStatsError = error;
+  }
+
+  /** Drains or undrains the SFU at `address`; false when no SFU has that address. */
+  setDraining(address: string, draining: boolean): SfuState | undefined {
+    const state = this.get(address);
+    if (state !== undefined) state.draining = draining;
+    return state;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Issuer affinity: the SFU that created an issuer's channel, remembered so that every later
+ * request for the same Odoo call (same `iss`) goes there too, as long as that SFU stays usable.
+ * The SFU makes channel creation idempotent per (caller, iss) only on itself; across several SFUs
+ * this pin is what keeps one call from being split in two.
+ *
+ * A pin lives `ttlMs` after its last use (the SFU's channel lifetime). At most `maxPins` are kept,
+ * the least recently used going first; expired ones are dropped as they are met.
+ */
+
+export interface Pin {
+  readonly address: string;
+  readonly expires: number;
+}
+
+export const DEFAULT_MAX_PINS = 200_000;
+
+export class Affinity {
+  readonly #pins = new Map<string, Pin>();
+  #ttlMs: number;
+  readonly #maxPins: number;
+
+  constructor(ttlMs: number, maxPins = DEFAULT_MAX_PINS) {
+    this.#ttlMs = ttlMs;
+    this.#maxPins = maxPins;
+  }
+
+  set ttlMs(ttlMs: number) {
+    this.#ttlMs = ttlMs;
+  }
+
+  get size(): number {
+    return this.#pins.size;
+  }
+
+  /** The address `iss` is pinned to, or null. */
+  get(iss: string, now = Date.now()): string | null {
+    const pin = this.#pins.get(iss);
+    if (pin === undefined) return null;
+    if (pin.expires <= now) {
+      this.#pins.delete(iss);
+      return null;
+    }
+    return pin.address;
+  }
+
+  /** Pins (or re-pins) `iss` to `address` for another ttl. */
+  pin(iss: string, address: string, now = Date.now()): void {
+    if (this.#ttlMs === 0) return;
+    this.#pins.delete(iss);
+    this.#pins.set(iss, { address, expires: now + this.#ttlMs });
+    if (this.#pins.size > this.#maxPins) {
+      const oldest = this.#pins.keys().next().value;
+      if (oldest !== undefined) this.#pins.delete(oldest);
+    }
+  }
+
+  /** How many live pins each address holds. */
+  countByAddress(now = Date.now()): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const [iss, pin] of this.#pins) {
+      if (pin.expires <= now) this.#pins.delete(iss);
+      else counts.set(pin.address, (counts.get(pin.address) ?? 0) + 1);
+    }
+    return counts;
+  }
+}

@@ -1,0 +1,96 @@
+import { describe, expect, test } from "bun:test";
+import { Affinity } from "../../src/routing/affinity.ts";
+import { Coalescer } from "../../src/upstream/coalesce.ts";
+import { RetryBudget } from "../../src/upstream/retry-budget.ts";
+
+describe("affinity", () => {
+  test("a pin lives its ttl after its last use", () => {
+    const affinity = new Affinity(1000);
+    affinity.pin("a", "http://sfu1", 0);
+    expect(affinity.get("a", 999)).toBe("http://sfu1");
+    expect(affinity.get("a", 1000)).toBeNull();
+    affinity.pin("b", "http://sfu1", 0);
+    affinity.pin("b", "http://sfu2", 900);
+    expect(affinity.get("b", 1800)).toBe("http://sfu2");
+  });
+
+  test("at most maxPins, the least recently used going first", () => {
+    const affinity = new Affinity(10_000, 2);
+    affinity.pin("a", "x", 0);
+    affinity.pin("b", "y", 1);
+    affinity.pin("a", "x", 2);
+    affinity.pin("c", "z", 3);
+    expect([affinity.get("a", 4), affinity.get("b", 4), affinity.get("c", 4)]).toEqual(["x", null, "z"]);
+  });
+
+  test("ttl 0 turns affinity off; counts by address skip expired pins", () => {
+    expect((() => {
+      const off = new Affinity(0);
+      off.pin("a", "x", 0);
+      return off.get("a", 0);
+    })()).toBeNull();
+    const affinity = new Affinity(100);
+    affinity.pin("a", "x", 0);
+    affinity.pin("b", "x", 50);
+    affinity.pin("c", "y", 50);
+    expect(Object.fromEntries(affinity.countByAddress(120))).toEqual({ x: 1, y: 1 });
+  });
+});
+
+describe("coalescer", () => {
+  test("concurrent runs of one key share the first one's work and result", async () => {
+    const coalescer = new Coalescer<number>();
+    let calls = 0;
+    let release: (value: number) => void = () => {};
+    const work = () => {
+      calls++;
+      return new Promise<number>((resolve) => (release = resolve));
+    };
+    const runs = [coalescer.run("k", work), coalescer.run("k", work), coalescer.run("other", async () => 7)];
+    expect(runs.map((run) => run.joined)).toEqual([false, true, false]);
+    release(42);
+    expect(await Promise.all(runs.map((run) => run.result))).toEqual([42, 42, 7]);
+    expect(calls).toBe(1);
+    expect(coalescer.size).toBe(0);
+    // Once settled, the next run works again.
+    expect(coalescer.run("k", async () => 5).joined).toBe(false);
+  });
+
+  test("a failure reaches every joiner and is forgotten", async () => {
+    const coalescer = new Coalescer<number>();
+    const first = coalescer.run("k", async () => {
+      throw new Error("boom");
+    });
+    const second = coalescer.run("k", async () => 1);
+    await expect(first.result).rejects.toThrow("boom");
+    await expect(second.result).rejects.toThrow("boom");
+    expect(await coalescer.run("k", async () => 2).result).toBe(2);
+  });
+});
+
+describe("retry budget", () => {
+  test("percent of the last 10 s of requests, plus a floor per second", () => {
+    const budget = new RetryBudget(20, 0);
+    for (let i = 0; i < 100; i++) budget.recordRequest(1000);
+    let granted = 0;
+    while (budget.tryRetry(1000)) granted++;
+    expect(granted).toBe(20);
+  });
+
+  test("the floor allows retries with no traffic, per 10 s window", () => {
+    const budget = new RetryBudget(20, 1);
+    let granted = 0;
+    while (budget.tryRetry(5000)) granted++;
+    expect(granted).toBe(10);
+    expect(budget.tryRetry(5500)).toBe(false);
+    // Ten seconds later the window has moved on.
+    expect(budget.tryRetry(15_100)).toBe(true);
+  });
+
+  test("old requests leave the window", () => {
+    const budget = new RetryBudget(50, 0);
+    for (let i = 0; i < 10; i++) budget.recordRequest(1000);
+    expect(budget.tryRetry(1000)).toBe(true);
+    expect(budget.tryRetry(12_000)).toBe(false);
+  });
+});
