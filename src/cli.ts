@@ -1,14 +1,26 @@
 /** Command-line arguments → what to do. Pure: no I/O. */
 import { DEFAULT_SECRETS_PATH } from "./config/load.ts";
+import { SETTINGS } from "./config/settings.ts";
+
+/** One line per variable: name, help, default (from the settings table, so help and code agree). */
+function environmentHelp(): string {
+  const rows: [string, string][] = [
+    ["SFU_GATEWAY_KEY", "required: the base64 key Odoo signs with (its mail.sfu_server_key); several, comma-separated, while rotating"],
+    ["SFU_GATEWAY_NODES", 'JSON {"sfu":[{"address","key","region"?,"capacity"?,"weight"?}],"routing"?:{...}}; wins over the secrets file'],
+    ...SETTINGS.map((spec): [string, string] => [spec.variable, spec.fallback === "" ? spec.help : `${spec.help} (default ${spec.fallback})`]),
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length)) + 2;
+  return rows.map(([name, help]) => `  ${name.padEnd(width)}${help}`).join("\n");
+}
 
 export type Command =
   | { readonly kind: "serve" | "check"; readonly secretsPath: string }
-  | { readonly kind: "demo" | "help" | "version" }
+  | { readonly kind: "demo" | "help" | "version" | "healthcheck" }
   | { readonly kind: "error"; readonly message: string };
 
 export function parseArgs(argv: readonly string[]): Command {
   let secretsPath = DEFAULT_SECRETS_PATH;
-  let mode: "serve" | "check" | "demo" | "help" | "version" = "serve";
+  let mode: "serve" | "check" | "demo" | "help" | "version" | "healthcheck" = "serve";
   const setMode = (next: typeof mode, flag: string): string | null => {
     if (mode !== "serve" && mode !== next) return `${flag} cannot be combined with --${mode}`;
     mode = next;
@@ -21,6 +33,7 @@ export function parseArgs(argv: readonly string[]): Command {
     else if (arg === "-V" || arg === "--version") problem = setMode("version", arg);
     else if (arg === "--check") problem = setMode("check", arg);
     else if (arg === "--demo") problem = setMode("demo", arg);
+    else if (arg === "--healthcheck") problem = setMode("healthcheck", arg);
     else if (arg === "-s" || arg === "--secrets") {
       const value = argv[++i];
       if (value === undefined || value === "") return { kind: "error", message: `${arg} needs a file path` };
@@ -42,18 +55,16 @@ Usage:
   sfu-gateway --check [--secrets PATH]
                                  validate the configuration, print a summary without keys, exit 0 or 2
   sfu-gateway --demo             run with a generated key and two built-in demo SFUs
+  sfu-gateway --healthcheck      ask the gateway running here (SFU_GATEWAY_BIND/PORT) for /health:
+                                 exit 0 when it answers 200 within 2 s, else 1 (for container health checks)
   sfu-gateway --help | --version
 
 Options:
-  -s, --secrets PATH   TOML file with [[sfu]] tables (address, region, key); default secrets.toml
+  -s, --secrets PATH   TOML file with [[sfu]] tables (address, key, region, capacity, weight) and an
+                       optional [routing] table; default secrets.toml. Re-read on SIGHUP.
 
 Environment:
-  SFU_GATEWAY_KEY           required: base64 key Odoo signs with (its mail.sfu_server_key)
-  SFU_GATEWAY_BIND          listen address (default 0.0.0.0)
-  SFU_GATEWAY_PORT          listen port (default 8071)
-  SFU_GATEWAY_NODES         JSON {"sfu":[{"address","region","key"}]}; wins over the secrets file
-  SFU_GATEWAY_TRUST_PROXY   true/1: keep the incoming X-Forwarded-For chain (behind your own proxy)
-  SFU_GATEWAY_DEADLINE_MS   time allowed for the SFU call, below Odoo's 3000 ms (default 2500)
+${environmentHelp()}
 
 Exit codes: 0 clean stop, 1 runtime failure (for example the port is taken), 2 configuration error.
 `;

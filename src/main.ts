@@ -6,6 +6,7 @@ import { HELP, parseArgs } from "./cli.ts";
 import { loadConfig } from "./config/load.ts";
 import { ConfigError, type Config } from "./config/types.ts";
 import { runDemo } from "./demo/run.ts";
+import { healthcheck } from "./healthcheck.ts";
 import { createLogger } from "./log.ts";
 import { serve } from "./serve.ts";
 import { VERSION } from "./version.ts";
@@ -59,6 +60,9 @@ function main(argv: readonly string[], env: Record<string, string | undefined>):
       return;
     case "demo":
       runDemo(env);
+      return;
+    case "healthcheck":
+      void healthcheck(env).then((code) => process.exit(code));
       return;
     case "check": {
       let loaded: ReturnType<typeof loadConfig>;

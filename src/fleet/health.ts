@@ -74,7 +74,7 @@ export function nextHealth(health: Health, event: HealthEvent, rules: HealthRule
     if (event.ok) {
       const probeSuccesses = health.probeSuccesses + 1;
       const counted = { ...health, probed: true, probeSuccesses, probeFailures: 0 };
-      if (health.state === "up") return counted;
+      if (health.state === "up") return health.probed ? counted : { ...counted, reason: "its first probe succeeded" };
       if (health.ejectedUntil !== null) {
         if (now < health.ejectedUntil) return counted;
         return { ...counted, state: "up", since: now, reason: "ejection time out over and a probe succeeded", ejectedUntil: null, callFailures: 0 };
