@@ -82,7 +82,7 @@ export class Gateway {
       pins: () => this.affinity.countByAddress(),
       ready: () => this.readiness().ready,
       inflight: () => this.inflight,
-    });
+    }, config.metrics);
   }
 
   get runtime(): Runtime {

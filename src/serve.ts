@@ -24,8 +24,8 @@ export function serve(config: Config, log: Logger, options: ServeOptions = {}) {
   const reload = options.read === undefined ? undefined : reloader(gateway, options.read);
   const app = createApp(gateway, reload === undefined ? {} : { reload });
   try {
-    // No port sharing: a second gateway on a taken port must fail, not split the traffic.
-    app.listen({ hostname: config.bind, port: config.port, development: false, reusePort: false });
+    // No port sharing unless asked for: a second gateway on a taken port must fail, not split the traffic.
+    app.listen({ hostname: config.bind, port: config.port, development: false, reusePort: config.reusePort });
   } catch (error) {
     const code = (error as { code?: string }).code;
     fail(

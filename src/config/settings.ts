@@ -52,6 +52,10 @@ export interface Settings {
   readonly stopTimeoutMs: number;
   /** Reload when the secrets file changes. */
   readonly watchSecrets: boolean;
+  /** Count requests for /metrics (off: /metrics answers 404 and the request path counts nothing). */
+  readonly metrics: boolean;
+  /** Let a new gateway process listen on the port while the old one still does (hand-over restarts). */
+  readonly reusePort: boolean;
 }
 
 type Kind =
@@ -173,6 +177,14 @@ export const SETTINGS: readonly SettingSpec[] = [
   { variable: "SFU_GATEWAY_LOG_LEVEL", field: "logLevel", kind: { type: "choice", choices: LOG_LEVELS }, fallback: "info", help: "debug, info, warn or error" },
   { variable: "SFU_GATEWAY_STOP_TIMEOUT_MS", field: "stopTimeoutMs", kind: ms(0, 3_600_000), fallback: "10000", help: "time requests in flight get to finish on SIGTERM/SIGINT" },
   { variable: "SFU_GATEWAY_WATCH", field: "watchSecrets", kind: { type: "flag" }, fallback: "false", help: "true/1: reload when the secrets file changes (SIGHUP always reloads)" },
+  { variable: "SFU_GATEWAY_METRICS", field: "metrics", kind: { type: "flag" }, fallback: "true", help: "false/0: no Prometheus metrics (/metrics answers 404)" },
+  {
+    variable: "SFU_GATEWAY_REUSE_PORT",
+    field: "reusePort",
+    kind: { type: "flag" },
+    fallback: "false",
+    help: "true/1: share the port with another gateway process, for restarts without a gap (start the new one, then SIGTERM the old)",
+  },
 ];
 
 /** The shortest admin key accepted: it guards drain and reload. */

@@ -39,6 +39,8 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 export class Metrics {
   readonly registry = new Registry();
+  /** False when metrics are turned off (SFU_GATEWAY_METRICS=false): every update is skipped. */
+  readonly enabled: boolean;
   readonly #httpRequests: Counter<"route" | "status">;
   readonly #channelRequests: Counter<"region" | "sfu" | "status">;
   readonly #upstream: Histogram<"sfu" | "outcome">;
@@ -51,7 +53,8 @@ export class Metrics {
   readonly #httpChildren = new Map<string, Counter.Internal>();
   readonly #upstreamChildren = new Map<string, Histogram.Internal<"sfu" | "outcome">>();
 
-  constructor(source: MetricsSource) {
+  constructor(source: MetricsSource, enabled = true) {
+    this.enabled = enabled;
     const registers = [this.registry];
     this.#httpRequests = new Counter({
       name: "sfu_gateway_http_requests_total",
@@ -172,6 +175,7 @@ export class Metrics {
   }
 
   httpRequest(route: string, status: number): void {
+    if (!this.enabled) return;
     const key = `${route} ${status}`;
     let child = this.#httpChildren.get(key);
     if (child === undefined) {
@@ -182,10 +186,12 @@ export class Metrics {
   }
 
   channelRequest(region: string | null, sfu: string | null, status: number): void {
+    if (!this.enabled) return;
     this.#channelRequests.labels(region ?? "none", sfu ?? "none", String(status)).inc();
   }
 
   upstream(sfu: string, outcome: string, seconds: number): void {
+    if (!this.enabled) return;
     const key = `${sfu} ${outcome}`;
     let child = this.#upstreamChildren.get(key);
     if (child === undefined) {
@@ -196,22 +202,27 @@ export class Metrics {
   }
 
   retry(from: string): void {
+    if (!this.enabled) return;
     this.#retries.labels(from).inc();
   }
 
   failover(): void {
+    if (!this.enabled) return;
     this.#failovers.inc();
   }
 
   coalesced(): void {
+    if (!this.enabled) return;
     this.#coalesced.inc();
   }
 
   retryBudgetSpent(): void {
+    if (!this.enabled) return;
     this.#budgetSpent.inc();
   }
 
   reload(ok: boolean): void {
+    if (!this.enabled) return;
     this.#reloads.labels(ok ? "success" : "failure").inc();
   }
 

@@ -1,7 +1,7 @@
 /** GET /status (the status page: one self-contained HTML page, no CDN) and GET /status/json (what it shows). */
 import { Elysia, t } from "elysia";
 import type { Gateway } from "../gateway.ts";
-import { jsonResponse } from "../http/errors.ts";
+import { jsonError, jsonResponse } from "../http/errors.ts";
 import { JSON_ONLY } from "../http/schemas.ts";
 import { statusView } from "../observability/status.ts";
 // Bundled into the binary as text (bun-types types every .html import as an HTML bundle).
@@ -35,6 +35,9 @@ export const statusRoutes = (gateway: Gateway) =>
 export const metricsRoutes = (gateway: Gateway) =>
   new Elysia({ name: "metrics-routes" }).get(
     "/metrics",
-    async () => new Response(await gateway.metrics.render(), { headers: { "content-type": gateway.metrics.contentType } }),
+    async () =>
+      gateway.metrics.enabled
+        ? new Response(await gateway.metrics.render(), { headers: { "content-type": gateway.metrics.contentType } })
+        : jsonError(404, "metrics are off (SFU_GATEWAY_METRICS=false)"),
     { detail: { tags: ["Status"], summary: "Prometheus metrics (text exposition format)" } },
   );
