@@ -52,6 +52,7 @@ export class Metrics {
   /** Children by label values, so the request path does not rebuild label sets. */
   readonly #httpChildren = new Map<string, Counter.Internal>();
   readonly #upstreamChildren = new Map<string, Histogram.Internal<"sfu" | "outcome">>();
+  readonly #channelChildren = new Map<string, Counter.Internal>();
 
   constructor(source: MetricsSource, enabled = true) {
     this.enabled = enabled;
@@ -187,7 +188,13 @@ export class Metrics {
 
   channelRequest(region: string | null, sfu: string | null, status: number): void {
     if (!this.enabled) return;
-    this.#channelRequests.labels(region ?? "none", sfu ?? "none", String(status)).inc();
+    const key = `${region} ${sfu} ${status}`;
+    let child = this.#channelChildren.get(key);
+    if (child === undefined) {
+      child = this.#channelRequests.labels(region ?? "none", sfu ?? "none", String(status));
+      this.#channelChildren.set(key, child);
+    }
+    child.inc();
   }
 
   upstream(sfu: string, outcome: string, seconds: number): void {

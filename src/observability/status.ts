@@ -16,6 +16,7 @@ export function sfuView(gateway: Gateway, state: SfuState, pins: ReadonlyMap<str
     region: node.region,
     usable: state.usable,
     state: health.state,
+    probed: health.probed,
     since: iso(health.since),
     reason: health.reason,
     draining: state.draining,
@@ -35,7 +36,15 @@ export function sfuView(gateway: Gateway, state: SfuState, pins: ReadonlyMap<str
     load:
       state.load === null
         ? null
-        : { sessions: state.load.sessions, channels: state.load.channels, at: iso(state.load.at), fresh: load.known },
+        : {
+            sessions: state.load.sessions,
+            channels: state.load.channels,
+            at: iso(state.load.at),
+            age_ms: load.ageMs,
+            fresh: load.known,
+            counted_sessions: load.sessions,
+            overloaded: load.overloaded,
+          },
     load_error: state.lastStatsError,
     provisional_channels: state.provisionalChannels,
     pins: pins.get(state.address) ?? 0,
@@ -57,7 +66,14 @@ export function statusView(gateway: Gateway, now = Date.now()) {
     now: iso(now),
     ready: readiness.ready,
     ready_reason: readiness.reason,
-    config: { generation: runtime.generation, loaded_at: iso(runtime.loadedAt), source: config.sfuSource, strategy: config.strategy },
+    config: {
+      generation: runtime.generation,
+      loaded_at: iso(runtime.loadedAt),
+      source: config.sfuSource,
+      strategy: config.strategy,
+      health_interval_ms: config.healthIntervalMs,
+      load_threshold_percent: config.loadThresholdPercent,
+    },
     sfus,
     regions: regionNames.map((name) => ({
       name: name === "" ? null : name,
