@@ -7,9 +7,11 @@
  *   `init-state up`), later ones only after `fall` failures in a row.
  * - Down by probes: back up after `rise` successful probes in a row.
  * - `ejectAfter` failed channel calls in a row take an up SFU down at once, for a time out of
- *   `ejectBaseMs × 2^(n-1)` (n = ejections in a row, capped at `ejectMaxMs`); it comes back with the
- *   first successful probe after the time out. An SFU that stayed up longer than `ejectMaxMs` starts
- *   its next ejection streak from one.
+ *   `ejectBaseMs × 2^(n-1)` (n = ejections in a row, capped at `ejectMaxMs`); it comes back with a
+ *   successful probe once the time out is over and its last `rise` probes succeeded (counted since
+ *   the ejection), so that an SFU that crashed while out needs `rise` probes, as any down SFU, and
+ *   not one lucky probe. An SFU that stayed up longer than `ejectMaxMs` starts its next ejection
+ *   streak from one.
  */
 
 export interface HealthRules {
@@ -76,8 +78,8 @@ export function nextHealth(health: Health, event: HealthEvent, rules: HealthRule
       const counted = { ...health, probed: true, probeSuccesses, probeFailures: 0 };
       if (health.state === "up") return health.probed ? counted : { ...counted, reason: "its first probe succeeded" };
       if (health.ejectedUntil !== null) {
-        if (now < health.ejectedUntil) return counted;
-        return { ...counted, state: "up", since: now, reason: "ejection time out over and a probe succeeded", ejectedUntil: null, callFailures: 0 };
+        if (now < health.ejectedUntil || probeSuccesses < rules.rise) return counted;
+        return { ...counted, state: "up", since: now, reason: `ejection time out over and ${plural(probeSuccesses, "probe")} in a row succeeded`, ejectedUntil: null, callFailures: 0 };
       }
       if (probeSuccesses < rules.rise) return counted;
       return { ...counted, state: "up", since: now, reason: `${plural(probeSuccesses, "probe")} in a row succeeded`, callFailures: 0 };

@@ -50,6 +50,13 @@ export const adminRoutes = (gateway: Gateway, reload: Reloader) => {
     return jsonResponse({ address: state.address, draining, changed, sfu: sfuView(gateway, state, pins, Date.now()) });
   };
   return new Elysia({ name: "admin-routes" })
+    // The key is checked before anything else, body validation included: an unauthenticated caller
+    // learns nothing from the answer but that it needs the key (or that the admin API is off).
+    .onRequest(({ request }) => {
+      if (!new URL(request.url).pathname.startsWith("/admin/")) return;
+      const refused = guard(request);
+      if (refused !== null) return refused;
+    })
     .post("/admin/sfus/drain", drain(true), {
       body: AddressBody,
       response: { 200: DrainAnswer, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },

@@ -57,16 +57,29 @@ describe("passive ejection", () => {
     expect(states(run([BAD_CALL, BAD_CALL, OK_CALL, BAD_CALL, BAD_CALL]))).toBe("up up up up up");
   });
 
-  test("an ejected SFU comes back only with a successful probe after the time out", () => {
+  test("an ejected SFU whose probes pass comes back with the first successful probe after the time out", () => {
     const ejected = run([OK_PROBE, BAD_CALL, BAD_CALL, BAD_CALL]).at(-1)!;
     const until = ejected.ejectedUntil!;
-    expect(nextHealth(ejected, OK_PROBE, RULES, until - 1).state).toBe("down");
-    const back = nextHealth(ejected, OK_PROBE, RULES, until);
+    // A probe during the time out succeeds but does not readmit it.
+    const probed = nextHealth(ejected, OK_PROBE, RULES, until - 2);
+    expect(probed.state).toBe("down");
+    expect(nextHealth(probed, OK_PROBE, RULES, until - 1).state).toBe("down");
+    const back = nextHealth(probed, OK_PROBE, RULES, until);
     expect(back.state).toBe("up");
     expect(back.ejectedUntil).toBeNull();
     expect(back.callFailures).toBe(0);
+    expect(back.reason).toBe("ejection time out over and 2 probes in a row succeeded");
     // After the time out, it still takes a probe: calls and time alone do not readmit.
-    expect(nextHealth(ejected, OK_CALL, RULES, until + 10_000).state).toBe("down");
+    expect(nextHealth(probed, OK_CALL, RULES, until + 10_000).state).toBe("down");
+  });
+
+  test("an ejected SFU whose probes failed meanwhile (it crashed) needs rise (2) probes in a row, not one lucky probe", () => {
+    // Ejected with its time out ending at t = 1002, when run() (one event per ms from t = 1000) sends the third probe.
+    const ejected = { ...run([OK_PROBE, BAD_CALL, BAD_CALL, BAD_CALL]).at(-1)!, ejectedUntil: 1002 };
+    // Probes: fail, fail, ok (time out over, but one lucky probe), fail, ok, ok.
+    const timeline = run([BAD_PROBE, BAD_PROBE, OK_PROBE, BAD_PROBE, OK_PROBE, OK_PROBE], ejected, RULES, 1);
+    expect(states(timeline)).toBe("down down down down down up");
+    expect(timeline.at(-1)!.reason).toBe("ejection time out over and 2 probes in a row succeeded");
   });
 
   test("the time out doubles with each ejection in a row, up to the maximum", () => {
@@ -78,7 +91,8 @@ describe("passive ejection", () => {
       for (let i = 0; i < 3; i++) health = nextHealth(health, BAD_CALL, RULES, ++now);
       timeouts.push(health.ejectedUntil! - now);
       now = health.ejectedUntil!;
-      health = nextHealth(health, OK_PROBE, RULES, now);
+      for (let i = 0; i < RULES.rise; i++) health = nextHealth(health, OK_PROBE, RULES, now);
+      expect(health.state).toBe("up");
     }
     expect(timeouts).toEqual([5000, 10_000, 20_000]);
     expect(health.ejections).toBe(3);
@@ -86,7 +100,8 @@ describe("passive ejection", () => {
 
   test("a long healthy spell starts the streak over", () => {
     let health = run([OK_PROBE, BAD_CALL, BAD_CALL, BAD_CALL]).at(-1)!;
-    health = nextHealth(health, OK_PROBE, RULES, health.ejectedUntil!);
+    for (let i = 0; i < RULES.rise; i++) health = nextHealth(health, OK_PROBE, RULES, health.ejectedUntil!);
+    expect(health.state).toBe("up");
     const later = health.since + RULES.ejectMaxMs + 1;
     for (let i = 0; i < 3; i++) health = nextHealth(health, BAD_CALL, RULES, later + i);
     expect(health.ejectedUntil! - (later + 2)).toBe(RULES.ejectBaseMs);
