@@ -37,7 +37,14 @@ WORKDIR /etc/sfu-gateway
 ENV SFU_GATEWAY_BIND=0.0.0.0 \
     SFU_GATEWAY_PORT=8071
 EXPOSE 8071
-# The image has no shell and no curl: a container health check has to run the binary itself.
+# The image has no shell and no curl: the health check runs the binary itself (exec form), which
+# asks /health on SFU_GATEWAY_BIND/PORT (0.0.0.0 is asked on 127.0.0.1) and exits 0, or 1 with one
+# line saying why. Liveness only: readiness (SFUs usable) is GET /ready, for the load balancer.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \
+  CMD ["/usr/local/bin/sfu-gateway", "--healthcheck"]
+# SIGTERM stops gracefully: no new connections, requests in flight finish (each within its SFU
+# deadline, 2.5 s by default; at most SFU_GATEWAY_STOP_TIMEOUT_MS), exit 0. SIGHUP reloads the
+# secrets file (docker kill --signal HUP).
 STOPSIGNAL SIGTERM
 USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/sfu-gateway"]

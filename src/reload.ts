@@ -4,6 +4,7 @@
  * Used by SIGHUP, by the secrets-file watcher and by POST /admin/reload.
  */
 import { watch, type FSWatcher } from "node:fs";
+import { basename, dirname } from "node:path";
 import type { Config } from "./config/types.ts";
 import { ConfigError } from "./config/types.ts";
 import type { Gateway, ReloadSummary } from "./gateway.ts";
@@ -36,15 +37,24 @@ export function reloader(gateway: Gateway, read: ConfigReader): Reloader {
   };
 }
 
-/** Reloads when the file at `path` changes (debounced); returns the watcher to close. Null when it cannot be watched. */
+/**
+ * Reloads when the file at `path` changes (debounced); returns the watcher to close. Null when it
+ * cannot be watched. The file's folder is watched, not the file: editors and config tools replace a
+ * file by renaming a new one over it, and a watch on the old file would see nothing after that.
+ * Kubernetes swaps a mounted secret's `..data` link instead, which counts as a change too.
+ */
 export function watchFile(path: string, reload: Reloader, onError: (message: string) => void, debounceMs = 200): FSWatcher | null {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const name = basename(path);
   try {
-    const watcher = watch(path, () => {
+    const watcher = watch(dirname(path), (_event, changed) => {
+      if (changed !== null && changed !== name && changed !== "..data") return;
       clearTimeout(timer);
       timer = setTimeout(() => reload("file change"), debounceMs);
       timer.unref();
     });
+    // An error later on (the folder removed...) stops the watch; unhandled, it would end the process.
+    watcher.on("error", (error) => onError(String(error?.message ?? error)));
     watcher.unref();
     return watcher;
   } catch (error) {

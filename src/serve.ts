@@ -75,7 +75,9 @@ export function serve(config: Config, log: Logger, options: ServeOptions = {}) {
     log.flush();
     process.exit(0);
   };
-  process.once("SIGTERM", () => void stop("SIGTERM"));
-  process.once("SIGINT", () => void stop("SIGINT"));
+  // `on`, not `once`: a signal repeated while stopping (a supervisor sending SIGTERM again, a second
+  // Ctrl-C) is ignored by stop() instead of killing the process with the requests in flight.
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
   return { app, gateway };
 }
