@@ -9,7 +9,7 @@ import { readRouting } from "../src/config/routing.ts";
 import { defaultSettings } from "../src/config/settings.ts";
 import type { SfuNode } from "../src/config/types.ts";
 import { Fleet } from "../src/fleet/fleet.ts";
-import { Affinity } from "../src/routing/affinity.ts";
+import { Affinity, DEFAULT_MAX_PINS } from "../src/routing/affinity.ts";
 import { resolveHint } from "../src/routing/hint.ts";
 import { buildPlans, type Plan } from "../src/routing/plans.ts";
 import { Selector } from "../src/routing/selector.ts";
@@ -129,6 +129,20 @@ for (const strategy of ["round-robin", "hash", "least-loaded"] as const) {
   rows.push(
     measure("Affinity.pin (re-pin, moves to the LRU tail)", (i) => {
       affinity.pin(ISSUERS[i & MASK]!, sfus[i % 6]!.address, NOW);
+      return 1;
+    }),
+  );
+}
+{
+  // A busy gateway: the affinity is full (DEFAULT_MAX_PINS), every new issuer evicts the oldest.
+  const fresh = Array.from({ length: 1 << 18 }, (_, i) => `https://tenant${i % 2039}.example.com:channel:${i}`);
+  const full = new Affinity(3_600_000);
+  for (let i = 0; i < DEFAULT_MAX_PINS; i++) full.pin(`https://old${i}.example.com:channel:${i}`, sfus[i % 6]!.address, NOW);
+  // A running count, not the round's index: each pin takes the issuer seen longest ago (evicted since).
+  let next = 0;
+  rows.push(
+    measure(`Affinity.pin, new issuer into a full affinity (${DEFAULT_MAX_PINS} pins)`, (i) => {
+      full.pin(fresh[next++ & 0x3ffff]!, sfus[i % 6]!.address, NOW);
       return 1;
     }),
   );

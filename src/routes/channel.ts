@@ -100,8 +100,7 @@ async function decide(
   const hint = resolveHint(runtime.selector.plans, config.routing, query, iss, peer);
   decision.hint = hint;
   const xff = forwardedFor(peer, request.headers.get("x-forwarded-for"), config.trustProxy);
-  // Identical requests in flight share one upstream call: same issuer, route, query and caller.
-  const key = `${iss}\u0000${hint?.region ?? ""}\u0000${query.passOn}\u0000${xff}`;
+  const key = coalescingKey(iss, xff);
   const { result, joined } = gateway.coalescer.run(key, () =>
     forward(gateway, runtime, { iss, region: hint?.region ?? null, passOn: query.passOn, payload: verified.payload, xff, requestId }),
   );
@@ -114,6 +113,17 @@ async function decide(
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (outcome.retryAfter !== undefined) headers["retry-after"] = String(outcome.retryAfter);
   return new Response(outcome.body, { status: outcome.status, headers });
+}
+
+/**
+ * Requests in flight with the same key share one upstream call: the SFU's own idempotency key, the
+ * issuer and the caller address it records (protocol.md §3.3). Not the hint nor the rest of the query:
+ * two joins of one call that differ there (a GeoIP country per participant, say) would otherwise race
+ * to two SFUs and split the call; on one SFU the first call's options win anyway.
+ */
+export function coalescingKey(iss: string, forwardedFor: string): string {
+  // The address first: it holds no NUL (a header value cannot), so the first NUL ends it.
+  return `${forwardedFor}\u0000${iss}`;
 }
 
 interface Forward {
@@ -139,6 +149,10 @@ async function forward(gateway: Gateway, runtime: Runtime, request: Forward): Pr
   }
 
   const callOne = async (sfu: SfuState, timeoutMs: number, signal: AbortSignal) => {
+    // A new channel counts as load from the moment it is asked for, not when the SFU answers:
+    // concurrent requests of a burst then see each other instead of all taking the same SFU.
+    const reserved = sfu !== pinned;
+    if (reserved) sfu.provisionalChannels++;
     const started = performance.now();
     const outcome = await callSfu({
       sfu: sfu.node,
@@ -150,6 +164,8 @@ async function forward(gateway: Gateway, runtime: Runtime, request: Forward): Pr
       signal,
     });
     metrics.upstream(sfu.address, outcome.ok ? "ok" : outcome.kind, (performance.now() - started) / 1000);
+    // No channel: give the reservation back (unless a stats report has reset the count meanwhile).
+    if (reserved && !outcome.ok && sfu.provisionalChannels > 0) sfu.provisionalChannels--;
     return outcome;
   };
   const result = await callWithFailover(candidates, callOne, config, {
@@ -163,7 +179,6 @@ async function forward(gateway: Gateway, runtime: Runtime, request: Forward): Pr
   const last = result.last!;
   if (last.outcome.ok) {
     if (attempts > 1) metrics.failover();
-    if (last.sfu !== pinned) last.sfu.provisionalChannels++;
     affinity.pin(request.iss, last.sfu.address);
     return { status: 200, body: JSON.stringify(last.outcome.channel), sfu: last.sfu.address, attempts, error: null };
   }

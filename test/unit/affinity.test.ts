@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { Affinity } from "../../src/routing/affinity.ts";
 import { Coalescer } from "../../src/upstream/coalesce.ts";
 import { RetryBudget } from "../../src/upstream/retry-budget.ts";
+import { nodes, selectorFor } from "../support/fleet.ts";
 
 describe("affinity", () => {
   test("a pin lives its ttl after its last use", () => {
@@ -14,6 +15,29 @@ describe("affinity", () => {
     expect(affinity.get("b", 1800)).toBe("http://sfu2");
   });
 
+  test("minutes later (default ttl, explicit clock), after other issuers moved the turn, the issuer still gets its SFU", () => {
+    const affinity = new Affinity(3_600_000);
+    const { selector, fleet } = selectorFor(nodes(null, null));
+    const plan = selector.plan(null);
+    const at = (minutes: number) => 1_000_000 + minutes * 60_000;
+    const choose = (iss: string, now: number) => {
+      const address = affinity.get(iss, now);
+      const pinned = address === null ? null : (fleet.get(address) ?? null);
+      const chosen = selector.candidates(plan, iss, pinned, 3, now)[0]!;
+      affinity.pin(iss, chosen.address, now);
+      return chosen.address;
+    };
+    const home = choose("call", at(0));
+    for (let i = 0; i < 20; i++) choose(`other-${i}`, at(0.1 * i));
+    // 20 others: the turn is at 21, which would give "call" another SFU than its own.
+    expect(choose("fresh", at(3))).not.toBe(home);
+    expect(affinity.get("call", at(5))).toBe(home);
+    expect(choose("call", at(5))).toBe(home);
+    // Each use renews the pin: 5 + 59 minutes later it is still there, an hour after the last use it is not.
+    expect(affinity.get("call", at(64))).toBe(home);
+    expect(affinity.get("call", at(65))).toBeNull();
+  });
+
   test("at most maxPins, the least recently used going first", () => {
     const affinity = new Affinity(10_000, 2);
     affinity.pin("a", "x", 0);
@@ -21,6 +45,26 @@ describe("affinity", () => {
     affinity.pin("a", "x", 2);
     affinity.pin("c", "z", 3);
     expect([affinity.get("a", 4), affinity.get("b", 4), affinity.get("c", 4)]).toEqual(["x", null, "z"]);
+  });
+
+  test("a full affinity drops its least recently used pins a batch at a time, never holding more than maxPins", () => {
+    const affinity = new Affinity(3_600_000, 640);
+    let largest = 0;
+    for (let i = 0; i < 5000; i++) {
+      affinity.pin(`iss-${i}`, "x", i);
+      // iss-0 is used all along: it never becomes the least recently used.
+      if (i % 100 === 0) affinity.pin("iss-0", "home", i);
+      largest = Math.max(largest, affinity.size);
+    }
+    expect(largest).toBe(640);
+    // A batch is 1/64 of maxPins (10): after an eviction 631 pins are left, and never fewer.
+    expect(affinity.size).toBeGreaterThanOrEqual(631);
+    expect(affinity.get("iss-0", 5000)).toBe("home");
+    expect(affinity.get("iss-4999", 5000)).toBe("x");
+    expect(affinity.get("iss-4380", 5000)).toBe("x");
+    // The oldest went first.
+    expect(affinity.get("iss-1", 5000)).toBeNull();
+    expect(affinity.get("iss-4000", 5000)).toBeNull();
   });
 
   test("ttl 0 turns affinity off; counts by address skip expired pins", () => {

@@ -1,8 +1,8 @@
 /**
  * least-loaded: the SFU with the lowest load for its size, from its polled /v1/stats.
  *
- * - load = sessions in the last stats + the channels granted since, each counted as
- *   `provisionalSessions`, so a burst between two polls does not all land on one SFU;
+ * - load = sessions in the last stats + the channels asked for since (in flight or granted), each
+ *   counted as `provisionalSessions`, so a burst between two polls does not all land on one SFU;
  * - score = load ÷ (weight × capacity), capacity 1 when not declared: the SFU's share of new
  *   channels is proportional to weight × capacity;
  * - stats older than `staleIntervals` polls are unknown, never read as an idle SFU: such SFUs rank
