@@ -1,11 +1,16 @@
 /**
- * Prometheus metrics (prom-client, one registry per gateway). Counters and histograms are updated
- * on the request path through pre-resolved children where the labels are known in advance
- * (prom-client's children still hash their labels on each update: the three updates of a channel
- * request cost about 2 µs, see bench/README.md); everything that describes state (SFU health,
- * drain, load, pins) is read from the running gateway when scraped, so it costs nothing per request.
+ * Prometheus metrics, one registry per gateway: prom-client's Registry formats the exposition and
+ * its Gauges read everything that describes state (SFU health, drain, load, pins) from the running
+ * gateway when scraped, so state costs nothing per request. The counters and the histogram the
+ * request path updates are series.ts's: a map look-up and an addition (prom-client's own hash
+ * their label set on every update, about 2 µs per channel request; see bench/README.md).
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+// One module at a time: prom-client's index also loads its push-gateway client (node:http, zlib)
+// and its default process metrics, about 45 ms of start-up and some memory for nothing used here.
+import Gauge from "prom-client/lib/gauge.js";
+import Registry from "prom-client/lib/registry.js";
+import type { Metric } from "prom-client";
+import { CounterFamily, HistogramFamily } from "./series.ts";
 import type { SfuState } from "../fleet/sfu-state.ts";
 import { VERSION } from "../version.ts";
 
@@ -42,70 +47,36 @@ export class Metrics {
   readonly registry = new Registry();
   /** False when metrics are turned off (SFU_GATEWAY_METRICS=false): every update is skipped. */
   readonly enabled: boolean;
-  readonly #httpRequests: Counter<"route" | "status">;
-  readonly #channelRequests: Counter<"region" | "sfu" | "status">;
-  readonly #upstream: Histogram<"sfu" | "outcome">;
-  readonly #retries: Counter<"sfu">;
-  readonly #failovers: Counter;
-  readonly #coalesced: Counter;
-  readonly #budgetSpent: Counter;
-  readonly #reloads: Counter<"result">;
-  /** Children by label values, so the request path does not rebuild label sets. */
-  readonly #httpChildren = new Map<string, Counter.Internal>();
-  readonly #upstreamChildren = new Map<string, Histogram.Internal<"sfu" | "outcome">>();
-  readonly #channelChildren = new Map<string, Counter.Internal>();
+  readonly #httpRequests = new CounterFamily("sfu_gateway_http_requests_total", "HTTP requests answered, by route and status", ["route", "status"]);
+  readonly #channelRequests = new CounterFamily(
+    "sfu_gateway_channel_requests_total",
+    "Channel requests, by region asked (none when no hint), SFU chosen (none when none answered) and status",
+    ["region", "sfu", "status"],
+  );
+  readonly #upstream = new HistogramFamily(
+    "sfu_gateway_upstream_duration_seconds",
+    "Time of each /v1/channel call to an SFU, by SFU and outcome (ok, or the failure kind)",
+    ["sfu", "outcome"],
+    LATENCY_BUCKETS,
+  );
+  readonly #retries = new CounterFamily("sfu_gateway_retries_total", "Channel calls retried on another SFU, by the SFU that failed", ["sfu"]);
+  readonly #failovers = new CounterFamily("sfu_gateway_failovers_total", "Channel requests answered by another SFU than the first one tried");
+  readonly #coalesced = new CounterFamily(
+    "sfu_gateway_coalesced_requests_total",
+    "Channel requests that joined a request in flight for the same issuer and caller instead of calling an SFU",
+  );
+  readonly #budgetSpent = new CounterFamily("sfu_gateway_retry_budget_exhausted_total", "Retries not made because the retry budget was spent");
+  readonly #reloads = new CounterFamily("sfu_gateway_config_reloads_total", "Configuration reloads, by result (success, failure)", ["result"]);
 
   constructor(source: MetricsSource, enabled = true) {
     this.enabled = enabled;
     const registers = [this.registry];
-    this.#httpRequests = new Counter({
-      name: "sfu_gateway_http_requests_total",
-      help: "HTTP requests answered, by route and status",
-      labelNames: ["route", "status"],
-      registers,
-    });
-    this.#channelRequests = new Counter({
-      name: "sfu_gateway_channel_requests_total",
-      help: "Channel requests, by region asked (none when no hint), SFU chosen (none when none answered) and status",
-      labelNames: ["region", "sfu", "status"],
-      registers,
-    });
-    this.#upstream = new Histogram({
-      name: "sfu_gateway_upstream_duration_seconds",
-      help: "Time of each /v1/channel call to an SFU, by SFU and outcome (ok, or the failure kind)",
-      labelNames: ["sfu", "outcome"],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.#retries = new Counter({
-      name: "sfu_gateway_retries_total",
-      help: "Channel calls retried on another SFU, by the SFU that failed",
-      labelNames: ["sfu"],
-      registers,
-    });
-    this.#failovers = new Counter({
-      name: "sfu_gateway_failovers_total",
-      help: "Channel requests answered by another SFU than the first one tried",
-      registers,
-    });
-    this.#coalesced = new Counter({
-      name: "sfu_gateway_coalesced_requests_total",
-      help: "Channel requests that joined an identical request in flight instead of calling an SFU",
-      registers,
-    });
-    this.#budgetSpent = new Counter({
-      name: "sfu_gateway_retry_budget_exhausted_total",
-      help: "Retries not made because the retry budget was spent",
-      registers,
-    });
-    this.#reloads = new Counter({
-      name: "sfu_gateway_config_reloads_total",
-      help: "Configuration reloads, by result (success, failure)",
-      labelNames: ["result"],
-      registers,
-    });
-    this.#reloads.inc({ result: "success" }, 0);
-    this.#reloads.inc({ result: "failure" }, 0);
+    for (const family of [this.#httpRequests, this.#channelRequests, this.#upstream, this.#retries, this.#failovers, this.#coalesced, this.#budgetSpent, this.#reloads]) {
+      // prom-client's Registry reads name, help, type and get(): the families provide exactly that.
+      this.registry.registerMetric(family as unknown as Metric);
+    }
+    this.#reloads.series("success");
+    this.#reloads.series("failure");
 
     const perSfu = (name: string, help: string, value: (sfu: SfuState) => number | null, labelNames: ("sfu" | "region")[] = ["sfu"]) =>
       new Gauge({
@@ -188,61 +159,35 @@ export class Metrics {
   }
 
   httpRequest(route: string, status: number): void {
-    if (!this.enabled) return;
-    const key = `${route} ${status}`;
-    let child = this.#httpChildren.get(key);
-    if (child === undefined) {
-      child = this.#httpRequests.labels(route, String(status));
-      this.#httpChildren.set(key, child);
-    }
-    child.inc();
+    if (this.enabled) this.#httpRequests.inc(route, String(status));
   }
 
   channelRequest(region: string | null, sfu: string | null, status: number): void {
-    if (!this.enabled) return;
-    const key = `${region} ${sfu} ${status}`;
-    let child = this.#channelChildren.get(key);
-    if (child === undefined) {
-      child = this.#channelRequests.labels(region ?? "none", sfu ?? "none", String(status));
-      this.#channelChildren.set(key, child);
-    }
-    child.inc();
+    if (this.enabled) this.#channelRequests.inc(region ?? "none", sfu ?? "none", String(status));
   }
 
   upstream(sfu: string, outcome: string, seconds: number): void {
-    if (!this.enabled) return;
-    const key = `${sfu} ${outcome}`;
-    let child = this.#upstreamChildren.get(key);
-    if (child === undefined) {
-      child = this.#upstream.labels(sfu, outcome);
-      this.#upstreamChildren.set(key, child);
-    }
-    child.observe(seconds);
+    if (this.enabled) this.#upstream.observe(this.#upstream.series(sfu, outcome), seconds);
   }
 
   retry(from: string): void {
-    if (!this.enabled) return;
-    this.#retries.labels(from).inc();
+    if (this.enabled) this.#retries.inc(from);
   }
 
   failover(): void {
-    if (!this.enabled) return;
-    this.#failovers.inc();
+    if (this.enabled) this.#failovers.inc();
   }
 
   coalesced(): void {
-    if (!this.enabled) return;
-    this.#coalesced.inc();
+    if (this.enabled) this.#coalesced.inc();
   }
 
   retryBudgetSpent(): void {
-    if (!this.enabled) return;
-    this.#budgetSpent.inc();
+    if (this.enabled) this.#budgetSpent.inc();
   }
 
   reload(ok: boolean): void {
-    if (!this.enabled) return;
-    this.#reloads.labels(ok ? "success" : "failure").inc();
+    if (this.enabled) this.#reloads.inc(ok ? "success" : "failure");
   }
 
   /** The exposition in Prometheus' text format. */

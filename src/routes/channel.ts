@@ -5,12 +5,11 @@
 import { Elysia } from "elysia";
 import type { ChannelResult, Gateway, Runtime } from "../gateway.ts";
 import type { SfuState } from "../fleet/sfu-state.ts";
-import { jsonError } from "../http/errors.ts";
 import { requestIdOf } from "../http/request-id.ts";
 import { ChannelAnswer, ChannelQuery, ErrorBody, JSON_ONLY } from "../http/schemas.ts";
 import { type Hint, resolveHint } from "../routing/hint.ts";
 import { callWithFailover, lastFailure } from "../upstream/failover.ts";
-import { forwardedFor } from "../upstream/forwarded-for.ts";
+import { callerAddress, forwardedFor } from "../upstream/forwarded-for.ts";
 import { splitQuery } from "../upstream/query.ts";
 import { callSfu } from "../upstream/sfu-call.ts";
 
@@ -28,6 +27,13 @@ interface Decision {
   error: string | null;
 }
 
+/** What a channel request is answered: status and JSON body (and Retry-After for a 503). */
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+  readonly retryAfter?: number;
+}
+
 /** Handles one channel request, logs it and counts it; never throws. */
 export async function handleChannel(gateway: Gateway, request: Request, peer: string): Promise<Response> {
   const started = performance.now();
@@ -35,19 +41,21 @@ export async function handleChannel(gateway: Gateway, request: Request, peer: st
   const requestId = requestIdOf(request);
   const decision: Decision = { iss: null, hint: null, sfu: null, attempts: 0, coalesced: false, error: null };
   gateway.inflight++;
-  let response: Response;
+  let answer: Answer;
   try {
-    response = await decide(gateway, runtime, request, peer, requestId, decision);
+    answer = await decide(gateway, runtime, request, peer, requestId, decision);
   } catch (error) {
     // Nothing above is meant to throw; if it does, the caller still gets JSON and the process lives on.
     gateway.log.error("internal-error", { request_id: requestId, path: "/v1/channel", message: String((error as Error)?.message ?? error) });
     decision.error = "internal error";
-    response = jsonError(500, "internal error");
+    answer = { status: 500, body: '{"error":"internal error"}' };
   } finally {
     gateway.inflight--;
   }
-  response.headers.set("x-request-id", requestId);
-  const status = response.status;
+  const { status } = answer;
+  const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": requestId };
+  if (answer.retryAfter !== undefined) headers["retry-after"] = String(answer.retryAfter);
+  const response = new Response(answer.body, { status, headers });
   const fields: Record<string, unknown> = {
     request_id: requestId,
     iss: decision.iss,
@@ -66,9 +74,9 @@ export async function handleChannel(gateway: Gateway, request: Request, peer: st
   return response;
 }
 
-function refuse(decision: Decision, status: number, error: string): Response {
+function refuse(decision: Decision, status: number, error: string): Answer {
   decision.error = error;
-  return jsonError(status, error);
+  return { status, body: JSON.stringify({ error }) };
 }
 
 async function decide(
@@ -78,7 +86,7 @@ async function decide(
   peer: string,
   requestId: string,
   decision: Decision,
-): Promise<Response> {
+): Promise<Answer> {
   const { config } = runtime;
   const url = request.url;
   const mark = url.indexOf("?");
@@ -97,9 +105,10 @@ async function decide(
   if (typeof iss !== "string" || iss === "") return refuse(decision, 403, "token has no issuer (iss claim)");
   decision.iss = iss.length > LOGGED_ISSUER_LENGTH ? `${iss.slice(0, LOGGED_ISSUER_LENGTH)}…` : iss;
 
-  const hint = resolveHint(runtime.selector.plans, config.routing, query, iss, peer);
+  const incoming = request.headers.get("x-forwarded-for");
+  const hint = resolveHint(runtime.selector.plans, config.routing, query, iss, callerAddress(peer, incoming, config.trustProxy));
   decision.hint = hint;
-  const xff = forwardedFor(peer, request.headers.get("x-forwarded-for"), config.trustProxy);
+  const xff = forwardedFor(peer, incoming, config.trustProxy);
   const key = coalescingKey(iss, xff);
   const { result, joined } = gateway.coalescer.run(key, () =>
     forward(gateway, runtime, { iss, region: hint?.region ?? null, passOn: query.passOn, payload: verified.payload, xff, requestId }),
@@ -110,9 +119,7 @@ async function decide(
   decision.sfu = outcome.sfu;
   decision.attempts = joined ? 0 : outcome.attempts;
   decision.error = outcome.error;
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (outcome.retryAfter !== undefined) headers["retry-after"] = String(outcome.retryAfter);
-  return new Response(outcome.body, { status: outcome.status, headers });
+  return outcome;
 }
 
 /**

@@ -50,11 +50,18 @@ export class Selector {
   /** The ranking for a request, with no side effect. */
   rank(plan: Plan, iss: string, pinned: SfuState | null, now = Date.now()): Ranking {
     const why = new Map<SfuState, { tier: Tier | null; step: "pinned" | "tier" | "overloaded" }>();
-    const { order, turnTier } = this.#rank(plan, iss, pinned, now, why);
+    const { order, turnTier } = this.#rank(plan, iss, pinned, now, why, Number.POSITIVE_INFINITY);
     return { order, why, turnTier };
   }
 
-  #rank(plan: Plan, iss: string, pinned: SfuState | null, now: number, why: Map<SfuState, { tier: Tier | null; step: "pinned" | "tier" | "overloaded" }> | null) {
+  #rank(
+    plan: Plan,
+    iss: string,
+    pinned: SfuState | null,
+    now: number,
+    why: Map<SfuState, { tier: Tier | null; step: "pinned" | "tier" | "overloaded" }> | null,
+    limit: number,
+  ) {
     const order: SfuState[] = [];
     const deferred: SfuState[] = [];
     const strategy = this.strategy;
@@ -65,6 +72,8 @@ export class Selector {
     let turnTier: Tier | null = null;
     let firstDeferredTier: Tier | null = null;
     for (const tier of plan.tiers) {
+      // Nothing is deferred: the first `limit` SFUs are already the answer.
+      if (!strategy.defers && order.length >= limit) break;
       const members: SfuState[] = [];
       for (const node of tier.sfus) {
         const state = this.#state(node);
@@ -93,7 +102,7 @@ export class Selector {
    * round-robin turn of the tier the first SFU comes from, unless it is the issuer's pinned SFU.
    */
   candidates(plan: Plan, iss: string, pinned: SfuState | null, limit: number, now = Date.now()): SfuState[] {
-    const { order, turnTier } = this.#rank(plan, iss, pinned, now, null);
+    const { order, turnTier } = this.#rank(plan, iss, pinned, now, null, limit);
     if (turnTier !== null) this.#turns[turnTier.id] = this.#turns[turnTier.id]! + 1;
     return order.length > limit ? order.slice(0, limit) : order;
   }

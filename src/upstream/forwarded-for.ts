@@ -15,3 +15,13 @@ export function forwardedFor(peer: string, incoming: string | null, trustProxy: 
   const chain = incoming.trim();
   return chain === "" ? address : `${chain}, ${address}`;
 }
+
+/**
+ * The caller's address for the caller-address rules: the socket's peer, or, behind a trusted proxy,
+ * the last address of the incoming chain (the one that proxy appended: the client cannot forge it).
+ */
+export function callerAddress(peer: string, incoming: string | null, trustProxy: boolean): string {
+  if (!trustProxy || incoming === null) return plainAddress(peer);
+  const last = incoming.slice(incoming.lastIndexOf(",") + 1).trim();
+  return last === "" ? plainAddress(peer) : plainAddress(last);
+}

@@ -89,8 +89,14 @@ function servedBy(sfus: readonly TestSfu[], body: JsonBody): TestSfu {
 }
 
 /** Asks for a channel and returns the SFU that gave it (the answer must be a 200). */
-async function ask(gateway: TestGateway, sfus: readonly TestSfu[], claims: Record<string, unknown>, query = ""): Promise<{ sfu: TestSfu; body: JsonBody; line: JsonBody }> {
-  const response = await askChannel(gateway.url, gateway.key, { claims, query });
+async function ask(
+  gateway: TestGateway,
+  sfus: readonly TestSfu[],
+  claims: Record<string, unknown>,
+  query = "",
+  headers: Record<string, string> = {},
+): Promise<{ sfu: TestSfu; body: JsonBody; line: JsonBody }> {
+  const response = await askChannel(gateway.url, gateway.key, { claims, query, headers });
   const body = await bodyOf(response);
   if (response.status !== 200) throw new Error(`expected 200, got ${response.status}: ${JSON.stringify(body)}`);
   return { sfu: servedBy(sfus, body), body, line: logLineOf(gateway, response) };
@@ -507,6 +513,21 @@ describe("caller rules and their precedence", () => {
       });
     });
   }
+
+  test("behind a trusted proxy, the address rules match the address the proxy reports, not the proxy's", async () => {
+    const nodes = JSON.stringify({ sfu: sfus.map((one) => one.entry), routing: routing("10.0.0.0/8") });
+    const trusting = gatewayOver([], { SFU_GATEWAY_NODES: nodes, SFU_GATEWAY_TRUST_PROXY: "true" }, { noMonitor: true });
+    const direct = gatewayOver([], { SFU_GATEWAY_NODES: nodes }, { noMonitor: true });
+    // The proxy appended the Odoo server's address (10.1.2.3) to what the client sent.
+    const headers = { "x-forwarded-for": "192.0.2.66, 10.1.2.3" };
+    const behind = await ask(trusting, sfus, callOn("db.example.com"), "", headers);
+    expect(behind.sfu).toBe(byRegion("us-east"));
+    expect(behind.line.region_from).toBe("address");
+    // A client-sent header means nothing to a gateway that trusts no proxy: the socket's 127.0.0.1 has no rule.
+    const spoofed = await ask(direct, sfus, callOn("db.example.com"), "", headers);
+    expect(spoofed.sfu).toBe(byRegion("ap-south"));
+    expect(spoofed.line.region_from).toBe("default");
+  });
 
   test("no rule and no hint: no region, any SFU in turn", async () => {
     const gateway = gatewayOver(sfus.map((one) => one.entry), {}, { noMonitor: true });

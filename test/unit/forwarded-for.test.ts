@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { forwardedFor, plainAddress } from "../../src/upstream/forwarded-for.ts";
+import { callerAddress, forwardedFor, plainAddress } from "../../src/upstream/forwarded-for.ts";
 
 describe("forwardedFor", () => {
   test.each([
@@ -20,5 +20,21 @@ describe("forwardedFor", () => {
     expect(plainAddress("::ffff:127.0.0.1")).toBe("127.0.0.1");
     expect(plainAddress("::ffff:abcd")).toBe("::ffff:abcd");
     expect(plainAddress("::1")).toBe("::1");
+  });
+});
+
+describe("callerAddress (what the caller-address rules match)", () => {
+  test.each([
+    ["10.0.0.5", null, false, "10.0.0.5"],
+    ["10.0.0.5", "203.0.113.7", false, "10.0.0.5"],
+    ["::ffff:10.0.0.5", null, false, "10.0.0.5"],
+    // Behind a trusted proxy: the address that proxy appended, not what the client claims first.
+    ["10.0.0.9", "203.0.113.7", true, "203.0.113.7"],
+    ["10.0.0.9", "6.6.6.6, 203.0.113.7", true, "203.0.113.7"],
+    ["10.0.0.9", "6.6.6.6, ::ffff:10.1.2.3 ", true, "10.1.2.3"],
+    ["10.0.0.9", "", true, "10.0.0.9"],
+    ["10.0.0.9", null, true, "10.0.0.9"],
+  ] as const)("peer %s, incoming %p, trust %p → %s", (peer, incoming, trust, expected) => {
+    expect(callerAddress(peer, incoming, trust)).toBe(expected);
   });
 });

@@ -12,6 +12,8 @@ export interface Strategy {
   order(members: readonly SfuState[], iss: string, turn: number, now: number): SfuState[];
   /** Whether the SFU is to be used only when every candidate is (least-loaded: above its threshold). */
   overloaded(state: SfuState, now: number): boolean;
+  /** False when `overloaded` is always false: a ranking may then stop once it has enough SFUs. */
+  readonly defers: boolean;
   /** Why the SFU ranks where it does, for explain; never a secret. */
   describe(state: SfuState, iss: string, now: number): string;
 }
