@@ -1,15 +1,15 @@
 /**
- * createApp(gateway) → the Elysia app: the routes over one running gateway. No module-level state:
- * tests create as many independent gateways and apps as they need.
+ * createApp(gateway) → the Elysia app: every route but the served GET /v1/channel (see server.ts),
+ * over one running gateway. No module-level state: tests create as many independent gateways and
+ * apps as they need.
  */
-import type { Server } from "bun";
 import { Elysia } from "elysia";
 import type { Gateway } from "./gateway.ts";
 import { jsonError } from "./http/errors.ts";
 import { routeLabel } from "./observability/metrics.ts";
 import type { Reloader } from "./reload.ts";
 import { adminRoutes } from "./routes/admin.ts";
-import { channelRoutes, handleChannel } from "./routes/channel.ts";
+import { channelRoutes } from "./routes/channel.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes, statusRoutes } from "./routes/status.ts";
@@ -57,19 +57,7 @@ export function createApp(gateway: Gateway, options: AppOptions = {}) {
       .use(statusRoutes(gateway))
       .use(metricsRoutes(gateway))
       .use(adminRoutes(gateway, reload));
-  return new Elysia({
-    serve: {
-      maxRequestBodySize: 64 * 1024,
-      // The hot path: Bun calls the channel handler directly, without Elysia's per-request context,
-      // query parsing and schema checks (the handler parses the raw query itself). The Elysia route
-      // of the same name stays for the OpenAPI document and for app.handle().
-      routes: {
-        "/v1/channel": {
-          GET: (request: Request, server: Server<unknown>) => handleChannel(gateway, request, server.requestIP(request)?.address ?? ""),
-        },
-      },
-    },
-  })
+  return new Elysia()
     .onAfterResponse(({ path, set, responseValue }) => {
       const status = responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200;
       gateway.metrics.httpRequest(routeLabel(path), status);

@@ -5,7 +5,6 @@
 import { HELP, parseArgs } from "./cli.ts";
 import { loadConfig } from "./config/load.ts";
 import { ConfigError, type Config } from "./config/types.ts";
-import { runDemo } from "./demo/run.ts";
 import { healthcheck } from "./healthcheck.ts";
 import { createLogger } from "./log.ts";
 import { serve } from "./serve.ts";
@@ -59,7 +58,8 @@ function main(argv: readonly string[], env: Record<string, string | undefined>):
       process.stdout.write(`sfu-gateway ${VERSION}\n`);
       return;
     case "demo":
-      runDemo(env);
+      // Loaded only for the demo: its stand-in SFUs are not part of the gateway.
+      void import("./demo/run.ts").then(({ runDemo }) => runDemo(env));
       return;
     case "healthcheck":
       void healthcheck(env).then((code) => process.exit(code));

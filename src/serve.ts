@@ -3,12 +3,12 @@
  * gracefully (readiness turns 503, no new connections, requests in flight finish within the stop
  * time out, exit 0).
  */
-import { createApp } from "./app.ts";
 import type { Config } from "./config/types.ts";
 import { EXIT_FAILURE, fail } from "./exit.ts";
 import { Gateway } from "./gateway.ts";
 import type { Logger } from "./log.ts";
 import { type ConfigReader, reloader, watchFile } from "./reload.ts";
+import { listen } from "./server.ts";
 import { VERSION } from "./version.ts";
 
 export interface ServeOptions {
@@ -22,10 +22,10 @@ export interface ServeOptions {
 export function serve(config: Config, log: Logger, options: ServeOptions = {}) {
   const gateway = new Gateway(config, log);
   const reload = options.read === undefined ? undefined : reloader(gateway, options.read);
-  const app = createApp(gateway, reload === undefined ? {} : { reload });
+  let server: ReturnType<typeof listen>;
   try {
     // No port sharing unless asked for: a second gateway on a taken port must fail, not split the traffic.
-    app.listen({ hostname: config.bind, port: config.port, development: false, reusePort: config.reusePort });
+    server = listen(gateway, { hostname: config.bind, port: config.port, reusePort: config.reusePort, ...(reload === undefined ? {} : { reload }) });
   } catch (error) {
     const code = (error as { code?: string }).code;
     fail(
@@ -35,7 +35,6 @@ export function serve(config: Config, log: Logger, options: ServeOptions = {}) {
         : `cannot listen on ${config.bind}:${config.port}: ${(error as Error).message}`,
     );
   }
-  const server = app.server!;
   gateway.start();
   log.info("listening", {
     version: VERSION,
@@ -79,5 +78,5 @@ export function serve(config: Config, log: Logger, options: ServeOptions = {}) {
   // Ctrl-C) is ignored by stop() instead of killing the process with the requests in flight.
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
-  return { app, gateway };
+  return { server, gateway };
 }

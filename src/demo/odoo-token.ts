@@ -4,7 +4,6 @@
  * claims in insertion order, unpadded base64url segments, HMAC-SHA256 with the base64-decoded key.
  * Used by the demo to print a ready-to-paste request, and by the tests as Odoo's stand-in.
  */
-import { createHmac } from "node:crypto";
 
 /** json.dumps(value) with Python's default separators, for the JSON values Odoo puts in tokens. */
 export function pythonJson(value: unknown): string {
@@ -24,5 +23,5 @@ export function odooToken(claims: Readonly<Record<string, unknown>>, base64Key: 
   const key = Buffer.from(`${base64Key.replace(/=+$/, "")}==`.replace(/-/g, "+").replace(/_/g, "/"), "base64");
   const payload = { ...claims, exp: Math.floor(Date.now() / 1000) + ttlSeconds };
   const input = `${segment(pythonJson({ typ: "JWT", alg: "HS256" }))}.${segment(pythonJson(payload))}`;
-  return `${input}.${createHmac("sha256", key).update(input).digest("base64url")}`;
+  return `${input}.${new Bun.CryptoHasher("sha256", key).update(input).digest("base64url")}`;
 }

@@ -2,7 +2,6 @@
  * `sfu-gateway --demo`: the gateway with a generated key and two built-in demo SFUs, and a
  * ready-to-paste request. Nothing to configure; nothing is read from disk.
  */
-import { randomBytes, randomUUID } from "node:crypto";
 import { defaultSettings, type Env, readSettings } from "../config/settings.ts";
 import { EMPTY_ROUTING } from "../config/routing.ts";
 import type { Config, SfuNode } from "../config/types.ts";
@@ -21,9 +20,10 @@ export function runDemo(env: Env): void {
   const settings = readSettings({ SFU_GATEWAY_BIND: "127.0.0.1", ...env }, problems);
   if (problems.length > 0) fail(EXIT_CONFIG, `configuration error:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
 
-  const gatewayKey = randomBytes(32);
+  const randomKey = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32)));
+  const gatewayKey = randomKey();
   const sfus: SfuNode[] = DEMO_REGIONS.map((region, index) => {
-    const key = randomBytes(32);
+    const key = randomKey();
     const sfu = startDemoSfu({ key: key.toString("base64") });
     return { index, address: sfu.url, region, key: new Uint8Array(key), channelUrl: `${sfu.url}/v1/channel`, capacity: 100, weight: 1 };
   });
@@ -35,14 +35,14 @@ export function runDemo(env: Env): void {
     routing: EMPTY_ROUTING,
     sfuSource: "demo",
   });
-  const { app } = serve(config, createLogger(undefined, config.logLevel));
+  const { server } = serve(config, createLogger(undefined, config.logLevel));
 
   const bind = config.bind;
   const host = bind === "0.0.0.0" || bind === "::" ? "127.0.0.1" : bind.includes(":") ? `[${bind}]` : bind;
-  const base = `http://${host}:${app.server!.port}`;
+  const base = `http://${host}:${server.port}`;
   // The claims Odoo sends (iss = "<web.base.url>:channel:<id>", key = its sfu_local_key), signed as Odoo signs.
   const token = odooToken(
-    { iss: "http://localhost:8069:channel:1", key: randomUUID() },
+    { iss: "http://localhost:8069:channel:1", key: crypto.randomUUID() },
     gatewayKey.toString("base64"),
     TOKEN_TTL_SECONDS,
   );

@@ -5,7 +5,7 @@
  * {uuid, url}; /v1/noop and /v1/stats as odoo/sfu. It runs with PROXY on, so the caller address is
  * the leftmost X-Forwarded-For entry. The demo runs two; the tests run many, watching what they receive.
  */
-import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import { equalBytes } from "../auth/constant-time.ts";
 
 export interface ReceivedRequest {
   readonly path: string;
@@ -64,9 +64,9 @@ export function verifyLikeSfu(token: string, key: Buffer, nowSeconds = Date.now(
     return null;
   }
   if (header?.alg !== "HS256") return null;
-  const expected = createHmac("sha256", key).update(`${headerText}.${payloadText}`).digest();
+  const expected = new Bun.CryptoHasher("sha256", key).update(`${headerText}.${payloadText}`).digest();
   const given = decode(signatureText);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  if (!equalBytes(given, expected)) return null;
   if (typeof claims.exp === "number" && claims.exp < nowSeconds) return null;
   if (typeof claims.nbf === "number" && claims.nbf > nowSeconds) return null;
   if (typeof claims.iat === "number" && claims.iat > nowSeconds + 60) return null;
@@ -120,7 +120,7 @@ export function startDemoSfu(options: DemoSfuOptions): DemoSfu {
       let channel = channels.get(id);
       if (channel === undefined) {
         channel = {
-          uuid: randomUUID(),
+          uuid: crypto.randomUUID(),
           remoteAddress,
           createDate: new Date().toISOString(),
           webRtcEnabled: url.searchParams.get("webRTC") !== "false",

@@ -2,12 +2,12 @@
  * Test harness: the real app on 127.0.0.1 port 0, configured through the same loader as production
  * (environment + SFU_GATEWAY_NODES or a secrets file), with its log lines kept in memory.
  */
-import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/types.ts";
 import { Gateway } from "../../src/gateway.ts";
 import { createLogger, memorySink } from "../../src/log.ts";
 import { reloader, type Reloader } from "../../src/reload.ts";
+import { listen } from "../../src/server.ts";
 import { newKey } from "./keys.ts";
 
 export interface SfuEntry {
@@ -50,10 +50,9 @@ export function startGateway(sfus: readonly SfuEntry[], env: Record<string, stri
   const sink = memorySink();
   const gateway = new Gateway(config, createLogger(sink, "debug"));
   const reload = reloader(gateway, read);
-  const app = createApp(gateway, { reload });
-  app.listen({ hostname: "127.0.0.1", port: 0, reusePort: false });
+  // The very server the gateway runs: the channel route on Bun's router, the rest through the app.
+  const server = listen(gateway, { hostname: "127.0.0.1", port: 0, reload });
   if (options.noMonitor !== true) gateway.start();
-  const server = app.server!;
   return {
     url: `http://127.0.0.1:${server.port}`,
     key,
@@ -64,7 +63,7 @@ export function startGateway(sfus: readonly SfuEntry[], env: Record<string, stri
     logText: () => sink.lines.join("\n"),
     stop: async () => {
       gateway.stop();
-      await app.stop(true);
+      await server.stop(true);
     },
   };
 }

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/load.ts";
 import { Gateway } from "../../src/gateway.ts";
 import { createLogger, memorySink } from "../../src/log.ts";
-import { coalescingKey, handleChannel } from "../../src/routes/channel.ts";
+import { coalescingKey, handleChannel } from "../../src/channel/handler.ts";
 import { newKey } from "../support/keys.ts";
 import { odooToken } from "../support/odoo.ts";
 

@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { createHmac, randomBytes } from "node:crypto";
 import { jwtVerify, SignJWT } from "jose";
+import { equalBytes } from "../../src/auth/constant-time.ts";
 import { Hs256Signer, Hs256Verifier } from "../../src/auth/hs256.ts";
 import { odooToken, pythonJson } from "../../src/demo/odoo-token.ts";
 
@@ -239,5 +240,17 @@ describe("signing", () => {
     const ours = signer.signClaims(claims);
     const theirs = await new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(sfuKey);
     expect(ours).toBe(theirs);
+  });
+});
+
+describe("constant-time comparison", () => {
+  test.each([
+    [[1, 2, 3], [1, 2, 3], true],
+    [[1, 2, 3], [1, 2, 4], false],
+    [[0, 2, 3], [1, 2, 3], false],
+    [[1, 2], [1, 2, 3], false],
+    [[], [], true],
+  ])("%p vs %p → %p", (a, b, equal) => {
+    expect(equalBytes(new Uint8Array(a), new Uint8Array(b))).toBe(equal);
   });
 });
