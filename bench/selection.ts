@@ -39,7 +39,7 @@ function selectorWith(strategy: "round-robin" | "hash" | "least-loaded") {
   const fleet = new Fleet(sfus, rules, () => {}, null, NOW);
   fleet.states.forEach((state, index) => {
     state.load = { sessions: 20 * index, channels: 4 * index, at: NOW };
-    state.provisionalChannels = index % 3;
+    for (let i = 0; i < index % 3; i++) state.reserve(NOW);
   });
   return { fleet, selector: new Selector(buildPlans(sfus), strategyFor(defaultSettings({ ...settings, strategy })), fleet) };
 }

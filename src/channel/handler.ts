@@ -158,7 +158,7 @@ async function forward(gateway: Gateway, runtime: Runtime, request: Forward): Pr
     // A new channel counts as load from the moment it is asked for, not when the SFU answers:
     // concurrent requests of a burst then see each other instead of all taking the same SFU.
     const reserved = sfu !== pinned;
-    if (reserved) sfu.provisionalChannels++;
+    if (reserved) sfu.reserve();
     const started = performance.now();
     const outcome = await callSfu({
       sfu: sfu.node,
@@ -171,7 +171,7 @@ async function forward(gateway: Gateway, runtime: Runtime, request: Forward): Pr
     });
     metrics.upstream(sfu.address, outcome.ok ? "ok" : outcome.kind, (performance.now() - started) / 1000);
     // No channel: give the reservation back (unless a stats report has reset the count meanwhile).
-    if (reserved && !outcome.ok && sfu.provisionalChannels > 0) sfu.provisionalChannels--;
+    if (reserved && !outcome.ok) sfu.release();
     return outcome;
   };
   const result = await callWithFailover(candidates, callOne, config, {

@@ -41,7 +41,7 @@ export interface Settings {
   readonly statsStaleIntervals: number;
   /** Percentage of an SFU's capacity above which it is used only when every candidate is. */
   readonly loadThresholdPercent: number;
-  /** Sessions a channel granted since the last stats counts for. */
+  /** Sessions a channel asked for since the last stats counts for. */
   readonly provisionalSessions: number;
   /** How long an issuer stays pinned to the SFU that created its channel. */
   readonly affinityTtlMs: number;
@@ -158,7 +158,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     field: "provisionalSessions",
     kind: count(0, 1000),
     fallback: "2",
-    help: "least-loaded: sessions each channel granted since the last stats counts for",
+    help: "least-loaded: sessions each channel asked for since the last stats counts for",
   },
   {
     variable: "SFU_GATEWAY_AFFINITY_TTL_MS",

@@ -82,10 +82,14 @@ export class Fleet {
     state.requests++;
   }
 
-  recordLoad(state: SfuState, load: LoadReport): void {
+  /**
+   * New stats: they replace the last ones, and the channels asked for more than `settleMs` before
+   * them stop counting as provisional load (the stats show them by now).
+   */
+  recordLoad(state: SfuState, load: LoadReport, settleMs = 0): void {
     state.load = load;
     state.lastStatsError = null;
-    state.provisionalChannels = 0;
+    state.settle(load.at - settleMs);
   }
 
   recordStatsError(state: SfuState, error: string): void {

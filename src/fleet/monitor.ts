@@ -113,7 +113,8 @@ export class Monitor {
     if (loops.stopped) return;
     const figures = result.ok ? parseStats(result.body) : result.error;
     if (typeof figures === "string") this.#fleet.recordStatsError(state, figures);
-    else this.#fleet.recordLoad(state, { ...figures, at: Date.now() });
+    // A channel asked for within the last interval may not have a session in these stats yet.
+    else this.#fleet.recordLoad(state, { ...figures, at: Date.now() }, statsIntervalMs);
     this.#schedule(loops, "stats", statsIntervalMs - (performance.now() - started), () => void this.#poll(state, loops));
   }
 }

@@ -35,8 +35,8 @@ export class SfuState {
   lastError: { readonly at: number; readonly message: string } | null = null;
   load: LoadReport | null = null;
   lastStatsError: string | null = null;
-  /** Channels granted since the last load report. */
-  provisionalChannels = 0;
+  /** When each channel still counted as provisional load was asked for, oldest first. */
+  readonly #reservations: number[] = [];
 
   constructor(node: SfuNode, now: number) {
     this.node = node;
@@ -46,6 +46,31 @@ export class SfuState {
 
   get address(): string {
     return this.node.address;
+  }
+
+  /** Channels asked for here that the last stats may not show yet (see reserve and settle). */
+  get provisionalChannels(): number {
+    return this.#reservations.length;
+  }
+
+  /** Counts a channel asked for here as load from now on, before any stats can show it. */
+  reserve(now = Date.now()): void {
+    this.#reservations.push(now);
+  }
+
+  /** Takes back the latest reservation: the call failed, no channel came of it. */
+  release(): void {
+    this.#reservations.pop();
+  }
+
+  /**
+   * Drops the reservations made before `before`: stats taken after them show those channels. Later
+   * ones stay counted, since a new channel reports no session until its participants connect.
+   */
+  settle(before: number): void {
+    let kept = 0;
+    while (kept < this.#reservations.length && this.#reservations[kept]! < before) kept++;
+    if (kept > 0) this.#reservations.splice(0, kept);
   }
 
   /** Whether new channels may go here: up and not draining. */

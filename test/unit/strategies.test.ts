@@ -81,7 +81,7 @@ describe("least-loaded", () => {
     const counts = [0, 0];
     for (let i = 0; i < 100; i++) {
       const chosen = selector.candidates(selector.plan("eu-west"), `iss-${i}`, null, 1, NOW)[0]!;
-      chosen.provisionalChannels++;
+      chosen.reserve(NOW);
       counts[chosen.node.index]!++;
     }
     expect(counts).toEqual([75, 25]);
@@ -131,7 +131,24 @@ describe("least-loaded", () => {
     const strategy = leastLoaded(settings);
     expect(strategy.describe(fleet.states[0]!, "a", NOW)).toBe("load unknown (stats never read)");
     fleet.states[0]!.load = { sessions: 40, channels: 4, at: NOW };
-    fleet.states[0]!.provisionalChannels = 1;
-    expect(strategy.describe(fleet.states[0]!, "a", NOW)).toBe("load 42 sessions of 100 (42 %), weight 1, 1 channel(s) granted since the last stats");
+    fleet.states[0]!.reserve(NOW);
+    expect(strategy.describe(fleet.states[0]!, "a", NOW)).toBe("load 42 sessions of 100 (42 %), weight 1, 1 channel(s) asked for since the last stats");
+  });
+});
+
+describe("provisional load", () => {
+  test("a reservation counts until stats taken more than one interval after it arrive; a release takes the latest back", () => {
+    const { fleet } = selectorFor([node(0, "eu-west", { capacity: 100 })], leastLoaded(defaultSettings()));
+    const state = fleet.states[0]!;
+    state.reserve(1000);
+    state.reserve(5000);
+    state.reserve(9000);
+    state.release();
+    expect(state.provisionalChannels).toBe(2);
+    // Stats at t = 10 s with a 5 s interval: the channel asked for at 1 s shows in them, the one at 5 s may not.
+    fleet.recordLoad(state, { sessions: 2, channels: 1, at: 10_000 }, 5000);
+    expect(state.provisionalChannels).toBe(1);
+    fleet.recordLoad(state, { sessions: 4, channels: 2, at: 15_000 }, 5000);
+    expect(state.provisionalChannels).toBe(0);
   });
 });

@@ -58,7 +58,7 @@ export function leastLoaded(settings: LeastLoadedSettings): Strategy {
       const view = loadView(state, settings, now);
       const capacity = state.node.capacity;
       const of = capacity === null ? "" : ` of ${capacity} (${Math.round((view.sessions * 100) / capacity)} %)`;
-      const provisional = state.provisionalChannels > 0 ? `, ${state.provisionalChannels} channel(s) granted since the last stats` : "";
+      const provisional = state.provisionalChannels > 0 ? `, ${state.provisionalChannels} channel(s) asked for since the last stats` : "";
       if (!view.known) {
         const age = view.ageMs === null ? "never read" : `${Math.round(view.ageMs / 100) / 10} s old`;
         return `load unknown (stats ${age})${provisional}`;
