@@ -1,5 +1,6 @@
 /**
- * Request coalescing: concurrent identical requests share one upstream call and all get its result.
+ * Request coalescing: concurrent requests with the same key share one upstream call and all get its
+ * result (the channel handler keys them by caller and issuer).
  * Closes the race in which two joins of one Odoo call, arriving together, would create two channels
  * (the SFU awaits its media router between looking a channel up and storing it).
  */
