@@ -42,9 +42,28 @@ describe("affinity", () => {
     const affinity = new Affinity(10_000, 2);
     affinity.pin("a", "x", 0);
     affinity.pin("b", "y", 1);
-    affinity.pin("a", "x", 2);
-    affinity.pin("c", "z", 3);
-    expect([affinity.get("a", 4), affinity.get("b", 4), affinity.get("c", 4)]).toEqual(["x", null, "z"]);
+    // Used again more than ttl/8 after it was placed: "a" becomes the most recent.
+    affinity.pin("a", "x", 2000);
+    affinity.pin("c", "z", 2001);
+    expect([affinity.get("a", 2002), affinity.get("b", 2002), affinity.get("c", 2002)]).toEqual(["x", null, "z"]);
+  });
+
+  test("a pin used again soon is renewed in place: its ttl runs from the last use, its place in the order stays", () => {
+    const affinity = new Affinity(10_000, 2);
+    affinity.pin("a", "x", 0);
+    affinity.pin("b", "y", 1);
+    affinity.pin("a", "x", 1000);
+    expect(affinity.get("a", 10_500)).toBe("x");
+    affinity.pin("c", "z", 1001);
+    // "a" kept its first place (renewed within ttl/8), so it went first.
+    expect([affinity.get("a", 1002), affinity.get("b", 1002), affinity.get("c", 1002)]).toEqual([null, "y", "z"]);
+  });
+
+  test("a re-pin to another SFU moves at once", () => {
+    const affinity = new Affinity(10_000, 2);
+    affinity.pin("a", "x", 0);
+    affinity.pin("a", "y", 1);
+    expect(affinity.get("a", 2)).toBe("y");
   });
 
   test("a full affinity drops its least recently used pins a batch at a time, never holding more than maxPins", () => {
