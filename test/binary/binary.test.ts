@@ -4,44 +4,30 @@
  * an optional secrets file, talking to stand-in SFUs on 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { version } from "../../package.json" with { type: "json" };
+import { LoneBinary } from "../support/binary.ts";
 import { newKey } from "../support/keys.ts";
 import { odooToken } from "../support/odoo.ts";
 import { startSfu, type TestSfu } from "../support/sfus.ts";
 
-const ROOT = join(import.meta.dir, "..", "..");
-const BUILT = join(ROOT, "dist", "sfu-gateway");
 const READY_WITHIN_MS = 15_000;
 const COMMAND_WITHIN_MS = 15_000;
 /** Above the waits here, so a slow machine reports what did not happen rather than a bare timeout. */
 const TEST_TIMEOUT_MS = 30_000;
 setDefaultTimeout(TEST_TIMEOUT_MS);
 
-let folder: string | undefined;
+const lone = new LoneBinary("sfu-gateway-binary");
 const spawned: Bun.Subprocess[] = [];
 const sfus: TestSfu[] = [];
 
-/** The binary, copied alone into a fresh folder on first use; a clear failure when it was not built. */
-function binary(): string {
-  if (!existsSync(BUILT)) {
-    throw new Error(`${BUILT} is missing: build it first with \`bun run build\` (npm test builds it before running the tests)`);
-  }
-  if (folder === undefined) {
-    folder = mkdtempSync(join(tmpdir(), "sfu-gateway-binary-"));
-    copyFileSync(BUILT, join(folder, "sfu-gateway"));
-    chmodSync(join(folder, "sfu-gateway"), 0o755);
-  }
-  return join(folder, "sfu-gateway");
-}
 
 /** A file in the binary's folder, written with the given mode; returns its name (relative to that folder). */
 function writeInFolder(name: string, text: string, mode = 0o600): string {
-  binary();
-  writeFileSync(join(folder!, name), text);
-  chmodSync(join(folder!, name), mode);
+  lone.path();
+  writeFileSync(join(lone.folder, name), text);
+  chmodSync(join(lone.folder, name), mode);
   return name;
 }
 
@@ -63,7 +49,7 @@ function freePort(): number {
 
 function start(args: readonly string[], env: Record<string, string>) {
   // Only the given variables: nothing leaks in from the environment the tests run in.
-  const proc = Bun.spawn([binary(), ...args], { cwd: folder!, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([lone.path(), ...args], { cwd: lone.folder, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   spawned.push(proc);
   const stdout = new Response(proc.stdout).text();
   const stderr = new Response(proc.stderr).text();
@@ -129,13 +115,13 @@ afterAll(async () => {
   for (const proc of spawned) if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
   await Promise.all(spawned.map((proc) => proc.exited));
   await Promise.all(sfus.map((one) => one.stop()));
-  if (folder !== undefined) rmSync(folder, { recursive: true, force: true });
+  lone.remove();
 });
 
 describe("the binary, alone in an empty folder", () => {
   test("it is the only file there", () => {
-    binary();
-    expect(readdirSync(folder!).filter((name) => !name.endsWith(".toml"))).toEqual(["sfu-gateway"]);
+    lone.path();
+    expect(readdirSync(lone.folder).filter((name) => !name.endsWith(".toml"))).toEqual(["sfu-gateway"]);
   });
 
   test("--version prints the package version and exits 0", async () => {
@@ -201,7 +187,7 @@ describe("--check", () => {
   });
 
   test("secrets.example.toml passes, so the example stays valid", async () => {
-    const name = writeInFolder("secrets.example.toml", await Bun.file(join(ROOT, "secrets.example.toml")).text());
+    const name = writeInFolder("secrets.example.toml", await Bun.file(join(import.meta.dir, "..", "..", "secrets.example.toml")).text());
     const { code, stdout, stderr } = await run(["--check", "--secrets", name], { SFU_GATEWAY_KEY: newKey() });
     expect(code).toBe(0);
     expect(stdout).toStartWith("configuration OK\n");

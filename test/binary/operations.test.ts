@@ -5,38 +5,24 @@
  * into an empty folder and configured only through its environment and a secrets file there.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, renameSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { LoneBinary } from "../support/binary.ts";
 import { newKey } from "../support/keys.ts";
 import { odooClaims, odooToken } from "../support/odoo.ts";
 import { startSfu, type TestSfu } from "../support/sfus.ts";
 
-const ROOT = join(import.meta.dir, "..", "..");
-const BUILT = join(ROOT, "dist", "sfu-gateway");
 const READY_WITHIN_MS = 15_000;
 /** How long a log line or a reload may take to show (logs are flushed every 100 ms). */
 const SHOWS_WITHIN_MS = 10_000;
 const TEST_TIMEOUT_MS = 30_000;
 setDefaultTimeout(TEST_TIMEOUT_MS);
 
-let folder: string | undefined;
+const lone = new LoneBinary("sfu-gateway-operations");
 const spawned: Bun.Subprocess[] = [];
 const sfus: TestSfu[] = [];
 
-/** The binary, copied alone into a fresh folder on first use; a clear failure when it was not built. */
-function binary(): string {
-  if (!existsSync(BUILT)) {
-    throw new Error(`${BUILT} is missing: build it first with \`bun run build\` (npm test builds it before running the tests)`);
-  }
-  if (folder === undefined) {
-    folder = mkdtempSync(join(tmpdir(), "sfu-gateway-operations-"));
-    copyFileSync(BUILT, join(folder, "sfu-gateway"));
-    chmodSync(join(folder, "sfu-gateway"), 0o755);
-  }
-  return join(folder, "sfu-gateway");
-}
 
 /** `[[sfu]]` tables for these SFUs. */
 const tomlOf = (list: readonly TestSfu[]) =>
@@ -44,16 +30,16 @@ const tomlOf = (list: readonly TestSfu[]) =>
 
 /** Writes a file in the binary's folder, in place, mode 600; returns its name (relative to that folder). */
 function writeInFolder(name: string, text: string): string {
-  binary();
-  writeFileSync(join(folder!, name), text);
-  chmodSync(join(folder!, name), 0o600);
+  lone.path();
+  writeFileSync(join(lone.folder, name), text);
+  chmodSync(join(lone.folder, name), 0o600);
   return name;
 }
 
 /** Replaces a file of the binary's folder the way editors and config tools do: a new file renamed over it. */
 function replaceInFolder(name: string, text: string): void {
   const temporary = writeInFolder(`.${name}.new`, text);
-  renameSync(join(folder!, temporary), join(folder!, name));
+  renameSync(join(lone.folder, temporary), join(lone.folder, name));
 }
 
 function sfu(region?: string, options: Parameters<typeof startSfu>[1] = {}): TestSfu {
@@ -131,7 +117,7 @@ async function serve(args: readonly string[], extraEnv: Record<string, string>):
   const port = String(freePort());
   // Only the given variables: nothing leaks in from the environment the tests run in.
   const env = { SFU_GATEWAY_KEY: key, SFU_GATEWAY_BIND: "127.0.0.1", SFU_GATEWAY_PORT: port, ...extraEnv };
-  const proc = Bun.spawn([binary(), ...args], { cwd: folder!, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([lone.path(), ...args], { cwd: lone.folder, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   spawned.push(proc);
   const stdout = collect(proc.stdout);
   const stderr = collect(proc.stderr);
@@ -163,7 +149,7 @@ async function serve(args: readonly string[], extraEnv: Record<string, string>):
 
 /** Runs the binary to its end. */
 async function run(args: readonly string[], env: Record<string, string>) {
-  const proc = Bun.spawn([binary(), ...args], { cwd: folder!, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([lone.path(), ...args], { cwd: lone.folder, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   spawned.push(proc);
   const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
   const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
@@ -175,7 +161,7 @@ afterAll(async () => {
   for (const proc of spawned) if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
   await Promise.all(spawned.map((proc) => proc.exited));
   await Promise.all(sfus.map((one) => one.stop()));
-  if (folder !== undefined) rmSync(folder, { recursive: true, force: true });
+  lone.remove();
 });
 
 const addressesOf = async (gateway: Running) => (await gateway.status()).sfus.map((one) => one.address);
@@ -389,7 +375,7 @@ describe("logs", () => {
     const one = sfu("eu-west");
     // Readable by others: the configuration warns about it.
     const name = writeInFolder("loglevel.toml", tomlOf([one]));
-    chmodSync(join(folder!, name), 0o644);
+    chmodSync(join(lone.folder, name), 0o644);
     const gateway = await serve(["--secrets", name], { SFU_GATEWAY_LOG_LEVEL: "warn" });
     expect((await gateway.ask()).status).toBe(200);
     expect((await fetch(`${gateway.url}/v1/channel`)).status).toBe(401);

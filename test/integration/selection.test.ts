@@ -10,6 +10,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DemoSfuOptions } from "../../src/demo/sfu.ts";
+import { BUILT } from "../support/binary.ts";
 import { bodyOf, type JsonBody } from "../support/http.ts";
 import { type SfuEntry, startGateway, type StartOptions, type TestGateway, waitFor } from "../support/gateway.ts";
 import { newKey } from "../support/keys.ts";
@@ -17,8 +18,6 @@ import { askChannel, freshChannelId, odooClaims } from "../support/odoo.ts";
 import { deadAddress, startSfu, type TestSfu } from "../support/sfus.ts";
 
 const ADMIN_KEY = "selection-test-admin-key-0123456789";
-const ROOT = join(import.meta.dir, "..", "..");
-const BINARY = join(ROOT, "dist", "sfu-gateway");
 
 const stops: (() => unknown)[] = [];
 afterAll(async () => {
@@ -277,12 +276,12 @@ describe("hash across two gateway processes", () => {
   }
 
   async function serveBinary(env: Record<string, string>): Promise<string> {
-    if (!existsSync(BINARY)) {
-      throw new Error(`${BINARY} is missing: build it first with \`bun run build\` (npm test builds it before running the tests)`);
+    if (!existsSync(BUILT)) {
+      throw new Error(`${BUILT} is missing: build it first with \`bun run build\` (npm test builds it before running the tests)`);
     }
     folder ??= mkdtempSync(join(tmpdir(), "sfu-gateway-hash-"));
     const port = freePort();
-    const proc = Bun.spawn([BINARY], {
+    const proc = Bun.spawn([BUILT], {
       cwd: folder,
       env: { ...env, SFU_GATEWAY_BIND: "127.0.0.1", SFU_GATEWAY_PORT: String(port) },
       stdin: "ignore",
