@@ -8,9 +8,9 @@
  *   [routing.by_issuer]           # host of the Odoo database in the token's iss
  *   "*.eu.example.com" = "eu-west"
  */
-import { type AddressRule, parseCidr } from "../routing/cidr.ts";
+import { parseCidr } from "../routing/cidr.ts";
 import { normaliseIssuerPattern } from "../routing/caller-region.ts";
-import type { IssuerRule, RoutingRules } from "./types.ts";
+import type { RoutingRules } from "./types.ts";
 
 export const EMPTY_ROUTING: RoutingRules = Object.freeze({ defaultRegion: null, byAddress: [], byIssuer: [] });
 
@@ -39,44 +39,48 @@ export function readRouting(raw: unknown, at: string, problems: string[]): Routi
   }
   const defaultRegion = raw.default_region === undefined ? null : regionName(raw.default_region, `${at}.default_region`, problems);
 
-  const byAddress: AddressRule[] = [];
-  if (raw.by_address !== undefined) {
-    if (!isTable(raw.by_address)) problems.push(`${at}.by_address: expected a table of "range" = "region"`);
-    else {
-      const seen = new Set<string>();
-      for (const [range, value] of Object.entries(raw.by_address)) {
-        const where = `${at}.by_address."${range}"`;
-        const cidr = parseCidr(range);
-        const region = regionName(value, where, problems);
-        if ("error" in cidr) problems.push(`${where}: ${cidr.error}`);
-        else if (seen.has(cidr.text)) problems.push(`${where}: the range ${cidr.text} is listed twice`);
-        else if (region !== null) {
-          seen.add(cidr.text);
-          byAddress.push(Object.freeze({ cidr, region }));
-        }
-      }
-    }
-  }
+  const byAddress = readRuleTable(raw.by_address, `${at}.by_address`, "range", problems, (range) => {
+    const cidr = parseCidr(range);
+    return "error" in cidr ? { error: cidr.error } : { key: cidr.text, make: (region) => ({ cidr, region }) };
+  });
+  const byIssuer = readRuleTable(raw.by_issuer, `${at}.by_issuer`, "host pattern", problems, (text) => {
+    const pattern = normaliseIssuerPattern(text);
+    if (pattern === null) return { error: "expected a host name (db.example.com) or *.domain (*.eu.example.com)" };
+    return { key: pattern, make: (region) => ({ pattern, region }) };
+  });
+  return Object.freeze({ defaultRegion, byAddress, byIssuer });
+}
 
-  const byIssuer: IssuerRule[] = [];
-  if (raw.by_issuer !== undefined) {
-    if (!isTable(raw.by_issuer)) problems.push(`${at}.by_issuer: expected a table of "host pattern" = "region"`);
-    else {
-      const seen = new Set<string>();
-      for (const [text, value] of Object.entries(raw.by_issuer)) {
-        const where = `${at}.by_issuer."${text}"`;
-        const pattern = normaliseIssuerPattern(text);
-        const region = regionName(value, where, problems);
-        if (pattern === null) problems.push(`${where}: expected a host name (db.example.com) or *.domain (*.eu.example.com)`);
-        else if (seen.has(pattern)) problems.push(`${where}: the pattern ${pattern} is listed twice`);
-        else if (region !== null) {
-          seen.add(pattern);
-          byIssuer.push(Object.freeze({ pattern, region }));
-        }
-      }
+/**
+ * A table of `"<match>" = "<region>"` rules. `parse` reads a match: why it is invalid, or its
+ * normalised key (two entries with the same key are an error) and how to make the rule.
+ */
+function readRuleTable<Rule>(
+  raw: unknown,
+  at: string,
+  what: string,
+  problems: string[],
+  parse: (text: string) => { readonly error: string } | { readonly key: string; readonly make: (region: string) => Rule },
+): readonly Rule[] {
+  if (raw === undefined) return [];
+  if (!isTable(raw)) {
+    problems.push(`${at}: expected a table of "${what}" = "region"`);
+    return [];
+  }
+  const rules: Rule[] = [];
+  const seen = new Set<string>();
+  for (const [text, value] of Object.entries(raw)) {
+    const where = `${at}."${text}"`;
+    const match = parse(text);
+    const region = regionName(value, where, problems);
+    if ("error" in match) problems.push(`${where}: ${match.error}`);
+    else if (seen.has(match.key)) problems.push(`${where}: the ${what} ${match.key} is listed twice`);
+    else if (region !== null) {
+      seen.add(match.key);
+      rules.push(Object.freeze(match.make(region)));
     }
   }
-  return Object.freeze({ defaultRegion, byAddress: Object.freeze(byAddress), byIssuer: Object.freeze(byIssuer) });
+  return Object.freeze(rules);
 }
 
 /** Regions the rules name that no SFU has and the built-in map does not know: such requests go to any SFU. */
