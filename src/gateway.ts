@@ -47,10 +47,10 @@ export interface ReloadSummary {
   readonly kept: readonly string[];
 }
 
-const monitorSettings = (config: Config): MonitorSettings => ({
+const monitorSettings = ({ config, selector }: Runtime): MonitorSettings => ({
   healthIntervalMs: config.healthIntervalMs,
   healthTimeoutMs: config.healthTimeoutMs,
-  pollStats: config.strategy === "least-loaded",
+  pollStats: selector.strategy.readsLoad,
   statsIntervalMs: config.statsIntervalMs,
   statsTimeoutMs: config.statsTimeoutMs,
 });
@@ -75,7 +75,7 @@ export class Gateway {
     this.affinity = new Affinity(config.affinityTtlMs);
     this.budget = new RetryBudget(config.retryBudgetPercent, config.retryMinPerSecond);
     this.#runtime = this.#build(config, null, 1);
-    this.monitor = new Monitor(this.#runtime.fleet, monitorSettings(config));
+    this.monitor = new Monitor(this.#runtime.fleet, monitorSettings(this.#runtime));
     this.metrics = new Metrics({
       sfus: () => this.#runtime.fleet.states,
       generation: () => this.#runtime.generation,
@@ -126,7 +126,7 @@ export class Gateway {
     this.affinity.ttlMs = config.affinityTtlMs;
     this.budget.configure(config.retryBudgetPercent, config.retryMinPerSecond);
     this.#runtime = next;
-    this.monitor.retarget(next.fleet, monitorSettings(config));
+    this.monitor.retarget(next.fleet, monitorSettings(next));
     return {
       generation: next.generation,
       added: [...after].filter((address) => !before.has(address)),

@@ -155,9 +155,10 @@ async function forward(gateway: Gateway, runtime: Runtime, request: Forward): Pr
   }
 
   const callOne = async (sfu: SfuState, timeoutMs: number, signal: AbortSignal) => {
-    // A new channel counts as load from the moment it is asked for, not when the SFU answers:
-    // concurrent requests of a burst then see each other instead of all taking the same SFU.
-    const reserved = sfu !== pinned;
+    // For a strategy that reads load, a new channel counts as load from the moment it is asked for,
+    // not when the SFU answers: concurrent requests of a burst then see each other instead of all
+    // taking the same SFU.
+    const reserved = selector.strategy.readsLoad && sfu !== pinned;
     if (reserved) sfu.reserve();
     const started = performance.now();
     const outcome = await callSfu({
@@ -170,7 +171,7 @@ async function forward(gateway: Gateway, runtime: Runtime, request: Forward): Pr
       signal,
     });
     metrics.upstream(sfu.address, outcome.ok ? "ok" : outcome.kind, (performance.now() - started) / 1000);
-    // No channel: give the reservation back (unless a stats report has reset the count meanwhile).
+    // No channel: give the reservation back.
     if (reserved && !outcome.ok) sfu.release();
     return outcome;
   };

@@ -92,8 +92,10 @@ export class Fleet {
     state.settle(load.at - settleMs);
   }
 
-  recordStatsError(state: SfuState, error: string): void {
+  /** A failed stats poll: the last stats stay (and age); reservations older than `settleBefore` are dropped all the same. */
+  recordStatsError(state: SfuState, error: string, settleBefore = Number.NEGATIVE_INFINITY): void {
     state.lastStatsError = error;
+    state.settle(settleBefore);
   }
 
   /** Drains or undrains the SFU at `address`; false when no SFU has that address. */

@@ -112,7 +112,9 @@ export class Monitor {
     const result = await get(`${state.address}/v1/stats`, statsTimeoutMs);
     if (loops.stopped) return;
     const figures = result.ok ? parseStats(result.body) : result.error;
-    if (typeof figures === "string") this.#fleet.recordStatsError(state, figures);
+    // Reservations older than one interval stop counting either way: they must not pile up while an
+    // SFU's stats cannot be read.
+    if (typeof figures === "string") this.#fleet.recordStatsError(state, figures, Date.now() - statsIntervalMs);
     // A channel asked for within the last interval may not have a session in these stats yet.
     else this.#fleet.recordLoad(state, { ...figures, at: Date.now() }, statsIntervalMs);
     this.#schedule(loops, "stats", statsIntervalMs - (performance.now() - started), () => void this.#poll(state, loops));

@@ -72,8 +72,8 @@ export class Selector {
     let turnTier: Tier | null = null;
     let firstDeferredTier: Tier | null = null;
     for (const tier of plan.tiers) {
-      // Nothing is deferred: the first `limit` SFUs are already the answer.
-      if (!strategy.defers && order.length >= limit) break;
+      // Without load nothing is deferred: the first `limit` SFUs are already the answer.
+      if (!strategy.readsLoad && order.length >= limit) break;
       const members: SfuState[] = [];
       for (const node of tier.sfus) {
         const state = this.#state(node);

@@ -136,4 +136,17 @@ describe("provisional load", () => {
     expect((await again).status).toBe(200);
     expect(only!.provisionalChannels).toBe(1);
   });
+
+  test("a strategy that reads no load reserves nothing: nothing piles up in round-robin or hash", async () => {
+    for (const strategy of ["round-robin", "hash"]) {
+      const pending = holdFetch();
+      const { key, gateway } = gatewayOf([{ address: "http://only", key: newKey(), capacity: 100 }], { SFU_GATEWAY_STRATEGY: strategy });
+      const [only] = gateway.runtime.fleet.states;
+      const answers = [1, 2, 3].map((id) => handleChannel(gateway, request(key, `https://db.example.com:channel:${id}`), "10.0.0.1"));
+      await settle();
+      for (const call of pending) call.answer();
+      expect((await Promise.all(answers)).map((response) => response.status)).toEqual([200, 200, 200]);
+      expect(only!.provisionalChannels).toBe(0);
+    }
+  });
 });

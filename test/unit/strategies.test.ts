@@ -151,4 +151,14 @@ describe("provisional load", () => {
     fleet.recordLoad(state, { sessions: 4, channels: 2, at: 15_000 }, 5000);
     expect(state.provisionalChannels).toBe(0);
   });
+
+  test("a failed stats poll drops reservations older than one interval too", () => {
+    const { fleet } = selectorFor([node(0, "eu-west", { capacity: 100 })], leastLoaded(defaultSettings()));
+    const state = fleet.states[0]!;
+    state.reserve(1000);
+    state.reserve(9000);
+    fleet.recordStatsError(state, "HTTP 500", 10_000 - 5000);
+    expect(state.provisionalChannels).toBe(1);
+    expect(state.lastStatsError).toBe("HTTP 500");
+  });
 });

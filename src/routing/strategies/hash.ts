@@ -26,6 +26,6 @@ export const hashStrategy: Strategy = {
     return scored.map((entry) => entry.state);
   },
   overloaded: () => false,
-  defers: false,
+  readsLoad: false,
   describe: (state, iss) => `rendezvous score ${rendezvousScore(iss, state.address, state.node.weight).toPrecision(4)} for this issuer`,
 };

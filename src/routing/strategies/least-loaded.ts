@@ -53,7 +53,7 @@ export function leastLoaded(settings: LeastLoadedSettings): Strategy {
       return [...known, ...unknown].map((entry) => entry.state);
     },
     overloaded: (state, now) => loadView(state, settings, now).overloaded,
-    defers: true,
+    readsLoad: true,
     describe(state, _iss, now) {
       const view = loadView(state, settings, now);
       const capacity = state.node.capacity;

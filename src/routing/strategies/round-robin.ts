@@ -6,6 +6,6 @@ export const roundRobin: Strategy = {
   name: "round-robin",
   order: (members, _iss, turn) => rotate(members, turn),
   overloaded: () => false,
-  defers: false,
+  readsLoad: false,
   describe: () => "round-robin turn",
 };

@@ -12,8 +12,12 @@ export interface Strategy {
   order(members: readonly SfuState[], iss: string, turn: number, now: number): SfuState[];
   /** Whether the SFU is to be used only when every candidate is (least-loaded: above its threshold). */
   overloaded(state: SfuState, now: number): boolean;
-  /** False when `overloaded` is always false: a ranking may then stop once it has enough SFUs. */
-  readonly defers: boolean;
+  /**
+   * Whether the strategy reads the SFUs' load: their /v1/stats are then polled, channels asked for
+   * count as provisional load, and `overloaded` may defer an SFU (a ranking must see every tier).
+   * When false, none of that happens and a ranking may stop once it has enough SFUs.
+   */
+  readonly readsLoad: boolean;
   /** Why the SFU ranks where it does, for explain; never a secret. */
   describe(state: SfuState, iss: string, now: number): string;
 }
