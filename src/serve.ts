@@ -63,12 +63,11 @@ export function serve(config: Config, log: Logger, options: ServeOptions = {}) {
     log.info("stopping", { signal, inflight: gateway.inflight, timeout_ms: stopTimeoutMs });
     gateway.stop();
     // Stop listening; requests in flight go on.
-    const closed = server.stop(false);
+    void server.stop(false);
     const deadline = Date.now() + stopTimeoutMs;
     while (gateway.inflight > 0 && Date.now() < deadline) await Bun.sleep(10);
     const left = gateway.inflight;
     if (left > 0) log.warn("stop-timeout", { abandoned: left });
-    void closed;
     void server.stop(true);
     log.info("stopped", { signal });
     log.flush();

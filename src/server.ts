@@ -7,6 +7,7 @@
 import type { Server } from "bun";
 import { handleChannel } from "./channel/handler.ts";
 import type { Gateway } from "./gateway.ts";
+import { jsonError } from "./http/errors.ts";
 import type { Reloader } from "./reload.ts";
 
 export interface ListenOptions {
@@ -20,9 +21,6 @@ export interface ListenOptions {
 
 /** When the app is loaded if no request asked for it sooner. */
 const APP_WARM_UP_DELAY_MS = 250;
-
-const INTERNAL_ERROR = () =>
-  new Response('{"error":"internal error"}', { status: 500, headers: { "content-type": "application/json" } });
 
 /** Starts serving `gateway`; throws when the address cannot be listened on (the port is taken, say). */
 export function listen(gateway: Gateway, options: ListenOptions): Server<unknown> {
@@ -46,7 +44,7 @@ export function listen(gateway: Gateway, options: ListenOptions): Server<unknown
     },
     error(error) {
       gateway.log.error("internal-error", { message: String(error?.message ?? error) });
-      return INTERNAL_ERROR();
+      return jsonError(500, "internal error");
     },
   });
   // Loaded in the background once start-up is over (loading it blocks the event loop for some

@@ -4,6 +4,7 @@
  * state object (health, drain, counters, load); one whose key changed starts its health over.
  */
 import type { SfuNode } from "../config/types.ts";
+import { equalBytes } from "../auth/constant-time.ts";
 import { Hs256Signer } from "../auth/hs256.ts";
 import { type HealthEvent, type HealthRules, initialHealth, nextHealth } from "./health.ts";
 import { type LoadReport, type ProbeResult, SfuState } from "./sfu-state.ts";
@@ -16,8 +17,6 @@ export interface StateChange {
 }
 
 export type ChangeListener = (change: StateChange) => void;
-
-const sameKey = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((byte, i) => byte === b[i]);
 
 export class Fleet {
   /** In configuration order: `states[node.index]`. */
@@ -32,7 +31,7 @@ export class Fleet {
     this.states = nodes.map((node) => {
       const kept = previous?.get(node.address);
       if (kept === undefined) return new SfuState(node, now);
-      if (!sameKey(kept.node.key, node.key)) {
+      if (!equalBytes(kept.node.key, node.key)) {
         kept.signer = new Hs256Signer(node.key);
         kept.health = initialHealth(now, "key changed by a reload; not probed yet");
       }
@@ -98,10 +97,16 @@ export class Fleet {
     state.settle(settleBefore);
   }
 
-  /** Drains or undrains the SFU at `address`; false when no SFU has that address. */
-  setDraining(address: string, draining: boolean): SfuState | undefined {
-    const state = this.get(address);
-    if (state !== undefined) state.draining = draining;
-    return state;
+  /**
+   * Drains or undrains the SFU at `address` (as an operator types it: a trailing slash and the case
+   * do not matter); undefined when no SFU has that address, else whether its state changed.
+   */
+  setDraining(address: string, draining: boolean): { readonly sfu: SfuState; readonly changed: boolean } | undefined {
+    const wanted = address.trim().replace(/\/+$/, "");
+    const sfu = this.get(wanted) ?? this.states.find((candidate) => candidate.address.toLowerCase() === wanted.toLowerCase());
+    if (sfu === undefined) return undefined;
+    const changed = sfu.draining !== draining;
+    sfu.draining = draining;
+    return { sfu, changed };
   }
 }

@@ -35,19 +35,18 @@ const ExplainQuery = t.Object({
 const security = [{ adminKey: [] }];
 
 export const adminRoutes = (gateway: Gateway, reload: Reloader) => {
+  // Every admin route is under /admin/, so this one check, before anything else, guards them all.
   const guard = (request: Request) => adminGuard(gateway.runtime.config.adminKey)(request);
-  const drain = (draining: boolean) => (context: { request: Request; body: { address: string } }) => {
-    const refused = guard(context.request);
-    if (refused !== null) return refused;
-    const address = context.body.address.trim().replace(/\/+$/, "");
+  const drain = (draining: boolean) => ({ body }: { body: { address: string } }) => {
     const { fleet } = gateway.runtime;
-    const state = fleet.get(address) ?? fleet.states.find((candidate) => candidate.address.toLowerCase() === address.toLowerCase());
-    if (state === undefined) return jsonError(404, `no SFU has the address ${address}`, { known: fleet.states.map((sfu) => sfu.address) });
-    const changed = state.draining !== draining;
-    state.draining = draining;
-    if (changed) gateway.log.info(draining ? "sfu-drained" : "sfu-undrained", { sfu: state.address, region: state.node.region });
+    const result = fleet.setDraining(body.address, draining);
+    if (result === undefined) {
+      return jsonError(404, `no SFU has the address ${body.address.trim().replace(/\/+$/, "")}`, { known: fleet.states.map((sfu) => sfu.address) });
+    }
+    const { sfu, changed } = result;
+    if (changed) gateway.log.info(draining ? "sfu-drained" : "sfu-undrained", { sfu: sfu.address, region: sfu.node.region });
     const pins = gateway.affinity.countByAddress();
-    return jsonResponse({ address: state.address, draining, changed, sfu: sfuView(gateway, state, pins, Date.now()) });
+    return jsonResponse({ address: sfu.address, draining, changed, sfu: sfuView(gateway, sfu, pins, Date.now()) });
   };
   return new Elysia({ name: "admin-routes" })
     // The key is checked before anything else, body validation included: an unauthenticated caller
@@ -73,9 +72,7 @@ export const adminRoutes = (gateway: Gateway, reload: Reloader) => {
     })
     .post(
       "/admin/reload",
-      ({ request }) => {
-        const refused = guard(request);
-        if (refused !== null) return refused;
+      () => {
         const outcome = reload("admin API");
         if (!outcome.ok) return jsonError(422, "the new configuration is invalid; the running one stays", { problems: outcome.problems });
         return jsonResponse({ ...outcome.summary, warnings: outcome.warnings });
@@ -105,11 +102,7 @@ export const adminRoutes = (gateway: Gateway, reload: Reloader) => {
     )
     .get(
       "/admin/explain",
-      ({ request, query }) => {
-        const refused = guard(request);
-        if (refused !== null) return refused;
-        return jsonResponse(explain(gateway.runtime, gateway.affinity, query));
-      },
+      ({ query }) => jsonResponse(explain(gateway.runtime, gateway.affinity, query)),
       {
         query: ExplainQuery,
         response: { 200: t.Object({}, { additionalProperties: true, description: "The ordered candidates and why" }), 401: ErrorBody, 404: ErrorBody },
