@@ -12,6 +12,7 @@ import { type AnyElysia, Elysia } from "elysia";
 import bundlePath from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
 import cssPath from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
 import faviconPath from "swagger-ui-dist/favicon-32x32.png" with { type: "file" };
+import { jsonError } from "../http/errors.ts";
 import { VERSION } from "../version.ts";
 
 const ASSETS: Readonly<Record<string, readonly [string, string]>> = {
@@ -106,7 +107,7 @@ export const docsRoutes = (documented: () => AnyElysia) => {
       "/swagger/assets/:name",
       ({ params }) => {
         const asset = Object.hasOwn(ASSETS, params.name) ? ASSETS[params.name] : undefined;
-        if (asset === undefined) return new Response('{"error":"not found"}', { status: 404, headers: JSON_TYPE });
+        if (asset === undefined) return jsonError(404, "not found");
         return new Response(Bun.file(asset[0]), {
           headers: { "content-type": asset[1], "cache-control": "public, max-age=86400" },
         });
